@@ -1,0 +1,37 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+from trytond.exceptions import UserError
+from trytond.model.exceptions import ValidationError
+
+
+class IdentityNumberError(ValidationError):
+    pass
+
+
+class AmountError(ValidationError):
+    pass
+
+
+class DateOrderError(ValidationError):
+    pass
+
+
+class ShareError(ValidationError):
+    pass
+
+
+class OnboardingError(UserError):
+    pass
+
+
+class ChangeRequestError(UserError):
+    pass
+
+
+class ContractSignError(UserError):
+    pass
+
+
+class InvalidationError(UserError):
+    pass
