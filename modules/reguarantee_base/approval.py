@@ -11,8 +11,8 @@ class ApprovalHistoryMixin:
     "Show who pressed which button of a record, and when"
     __slots__ = ()
 
-    approvals = fields.Function(fields.One2Many(
-            'ir.model.button.click', None, "Approvals", readonly=True,
+    approvals = fields.Function(fields.Many2Many(
+            'ir.model.button.click', None, None, "Approvals", readonly=True,
             help="Every press of a button that needs approvals, "
             "including the presses that did not yet reach the required "
             "number of users."),

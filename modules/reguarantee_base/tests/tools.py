@@ -3,9 +3,11 @@
 # license terms.
 "Helpers for the tests of the re-guarantee modules"
 from proteus import Model
+from proteus.config import get_config
 from trytond.modules.reguarantee_base.identity import uscc_check_character
+from trytond.tests.tools import set_user
 
-__all__ = ['GROUPS', 'make_uscc', 'create_user']
+__all__ = ['GROUPS', 'make_uscc', 'create_user', 'onboard']
 
 #: Names of the groups of reguarantee_base by XML id
 GROUPS = {
@@ -37,3 +39,21 @@ def create_user(login, group_xml_ids, company, config=None):
     user.company = Company(company.id)
     user.save()
     return user
+
+
+def onboard(institution, business, approvers, config=None):
+    "Attach a document, submit the institution and approve it as each approver"
+    if not config:
+        config = get_config()
+    user = config.user
+    Attachment = Model.get('ir.attachment', config=config)
+    Institution = Model.get('reguarantee.institution', config=config)
+    Attachment(
+        resource=institution, name='license.pdf', data=b'%PDF-1.4').save()
+    set_user(business, config)
+    Institution(institution.id).click('submit')
+    for approver in approvers:
+        set_user(approver, config)
+        Institution(institution.id).click('approve')
+    set_user(user, config)
+    institution.reload()
