@@ -1,3 +1,6 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
+from .translation import ZhCNTranslationTestMixin
+
+__all__ = ['ZhCNTranslationTestMixin']

@@ -7,6 +7,7 @@ from trytond.modules.company.tests import CompanyTestMixin
 from trytond.modules.reguarantee_base.identity import (
     is_valid_resident_id, is_valid_uscc, resident_id_check_character,
     uscc_check_character)
+from trytond.modules.reguarantee_base.tests import ZhCNTranslationTestMixin
 from trytond.tests.test_tryton import ModuleTestCase
 
 
@@ -49,7 +50,8 @@ class IdentityTestCase(unittest.TestCase):
                 self.assertFalse(is_valid_resident_id(code))
 
 
-class ReguaranteeBaseTestCase(CompanyTestMixin, ModuleTestCase):
+class ReguaranteeBaseTestCase(
+        ZhCNTranslationTestMixin, CompanyTestMixin, ModuleTestCase):
     "Test Re-guarantee Base module"
     module = 'reguarantee_base'
 

@@ -1,0 +1,44 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+import os
+import re
+
+import polib
+
+from trytond.pool import Pool
+from trytond.tests.test_tryton import with_transaction
+from trytond.tools import find_path
+
+PLACEHOLDER = re.compile(r'%\(\w+\)s')
+
+
+class ZhCNTranslationTestMixin:
+    "Check that every string of the module has a zh_CN translation"
+
+    @with_transaction()
+    def test_zh_cn_translation_complete(self):
+        "Test every user-visible string has a zh_CN translation"
+        pool = Pool()
+        Translation = pool.get('ir.translation')
+        TranslationSet = pool.get('ir.translation.set', type='wizard')
+
+        session_id, _, _ = TranslationSet.create()
+        TranslationSet(session_id).transition_set_()
+        sources = polib.pofile(
+            Translation.translation_export('en', self.module).decode())
+        path = find_path(
+            os.path.join(self.module, 'locale', 'zh_CN.po'))
+        translations = {
+            (e.msgctxt, e.msgid): e.msgstr
+            for e in polib.pofile(path) if e.msgstr and not e.fuzzy}
+
+        missing = [
+            (e.msgctxt, e.msgid) for e in sources
+            if (e.msgctxt, e.msgid) not in translations]
+        self.assertEqual(missing, [])
+        for (context, source), translation in translations.items():
+            with self.subTest(context=context):
+                self.assertEqual(
+                    set(PLACEHOLDER.findall(translation)),
+                    set(PLACEHOLDER.findall(source)))
