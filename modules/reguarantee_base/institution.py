@@ -3,8 +3,7 @@
 # license terms.
 from trytond.cache import Cache
 from trytond.i18n import gettext
-from trytond.model import (
-    ModelSQL, ModelView, Unique, Workflow, fields)
+from trytond.model import ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval

@@ -112,7 +112,8 @@ class InstitutionChange(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
     def on_change_with_currency(self, name=None):
         return self.institution.currency if self.institution else None
 
-    @fields.depends('institution', *('previous_' + f for f in CHANGEABLE_FIELDS))
+    @fields.depends(
+        'institution', *('previous_' + f for f in CHANGEABLE_FIELDS))
     def on_change_institution(self):
         self.set_previous_values()
 

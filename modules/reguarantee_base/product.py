@@ -83,7 +83,8 @@ class Product(DeactivableMixin, ModelSQL, ModelView):
     share_institution = _share(
         "Institution Share", "The part of the risk kept by the institution.")
     share_reguarantor = _share(
-        "Re-guarantor Share", "The part of the risk taken by the re-guarantor.")
+        "Re-guarantor Share",
+        "The part of the risk taken by the re-guarantor.")
     share_fund = _share(
         "Fund Share",
         "The part of the risk taken by the National Financing Guarantee Fund.")
