@@ -1,0 +1,14 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+
+from trytond.modules.reguarantee_base.tests import ZhCNTranslationTestMixin
+from trytond.tests.test_tryton import ModuleTestCase
+
+
+class ReguaranteeFilingTestCase(ZhCNTranslationTestMixin, ModuleTestCase):
+    "Test Re-guarantee Filing module"
+    module = 'reguarantee_filing'
+
+
+del ModuleTestCase
