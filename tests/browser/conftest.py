@@ -1,0 +1,274 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+"""Fixtures of the browser tests (run them with scripts/browser-test.sh).
+
+A throwaway SQLite database is created in a temporary folder with the
+reguarantee modules, English and Chinese; scripts/demo_data.py adds the
+company and one user per role; trytond serves it with sao on a free port of
+127.0.0.1; Playwright drives the Debian chromium, headless.
+
+Environment:
+    BROWSER_TEST_LANG       language of the users: en (default) or zh_CN
+    BROWSER_TEST_MODULES    modules to activate (default reguarantee_base)
+    BROWSER_TEST_ARTIFACTS  folder of the screenshots, pages and logs saved
+                            when a test fails (default var/test-artifacts)
+    BROWSER_TEST_KEEP=1     keep the temporary database folder
+    BROWSER_TEST_SCREENSHOTS=1  also save a screenshot of each step there
+    SAO_ROOT                sao's package folder (default var/sao/package)
+    CHROMIUM                the browser (default /usr/bin/chromium)
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT / 'scripts'))
+sys.path.insert(0, str(HERE))
+
+from sao_client import Sao  # noqa: E402
+
+LANGUAGE = os.environ.get('BROWSER_TEST_LANG', 'en')
+MODULES = os.environ.get('BROWSER_TEST_MODULES', 'reguarantee_base').split()
+ARTIFACTS = Path(os.environ.get(
+        'BROWSER_TEST_ARTIFACTS', ROOT / 'var' / 'test-artifacts'))
+CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
+# Playwright adds --user-data-dir itself
+CHROMIUM_ARGS = [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+    '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync',
+    ]
+VENV_BIN = ROOT / '.venv' / 'bin'
+PYTHON = str(VENV_BIN / 'python') if (VENV_BIN / 'python').exists() \
+    else sys.executable
+BIN = Path(PYTHON).parent
+DATABASE = 'browser'
+
+
+@dataclass
+class Server:
+    url: str
+    workdir: Path
+    log: Path
+    users: dict  # login → {password, name, role}
+    menus: dict  # login → {menu xml id: name as the user sees it}
+
+
+def sao_root():
+    path = Path(os.environ.get('SAO_ROOT', ROOT / 'var' / 'sao' / 'package'))
+    if not (path / 'index.html').exists():
+        pytest.exit(
+            f"sao is not installed in {path}: run `make install` "
+            "(scripts/install.sh) or set SAO_ROOT", returncode=3)
+    return path
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def run(command, env, log):
+    "Run command, its output appended to log; fail with the log's tail"
+    with open(log, 'a') as file:
+        file.write('$ %s\n' % ' '.join(map(str, command)))
+        file.flush()
+        result = subprocess.run(
+            list(map(str, command)), env=env, stdin=subprocess.DEVNULL,
+            stdout=file, stderr=subprocess.STDOUT)
+    if result.returncode:
+        tail = Path(log).read_text(errors='replace')[-4000:]
+        pytest.exit(
+            f"{command[1]} failed ({result.returncode}):\n{tail}",
+            returncode=3)
+
+
+def wait_http(url, process, timeout=90):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if b'tryton-sao' in response.read():
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def stop(process):
+    "Stop the server we started, by its id"
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config):
+    # Stop like on Ctrl-C when terminated (e.g. by scripts/test.sh's stage
+    # timeout), so that the fixtures stop trytond and chromium.
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def pytest_report_header(config):
+    return (f"browser tests: language {LANGUAGE}, modules {' '.join(MODULES)},"
+        f" chromium {CHROMIUM}")
+
+
+@pytest.fixture(scope='session')
+def tryton_server():
+    "A fresh database served by trytond with sao, stopped at the end"
+    root = sao_root()
+    workdir = Path(tempfile.mkdtemp(prefix='reguarantee-browser-'))
+    db_dir = workdir / 'db'
+    db_dir.mkdir()
+    log = workdir / 'setup.log'
+    port = free_port()
+    url = f'http://127.0.0.1:{port}/'
+    env = os.environ.copy()
+    env.pop('TRYTOND_CONFIG', None)
+    # The project's configuration, then this test's database, address and
+    # web client: a file loaded later wins (environment variables do not
+    # override the values of a loaded file).
+    test_conf = workdir / 'test.conf'
+    test_conf.write_text(
+        '[database]\n'
+        'uri = sqlite://\n'
+        f'path = {db_dir}\n'
+        '[web]\n'
+        f'listen = 127.0.0.1:{port}\n'
+        f'root = {root}\n')
+    config = ['-c', *([ROOT / 'trytond.conf']
+            if (ROOT / 'trytond.conf').exists() else []), test_conf]
+    passfile = workdir / 'admin-password'
+    passfile.write_text('browser-test-admin\n')
+    (db_dir / f'{DATABASE}.sqlite').touch()
+
+    start = time.monotonic()
+    run([
+            PYTHON, BIN / 'trytond-admin', *config, '-d', DATABASE,
+            '-u', *MODULES, '--activate-dependencies', '-l', 'zh_CN',
+            '--email', 'admin@example.com'],
+        dict(env, TRYTONPASSFILE=str(passfile)), log)
+    summary_file = workdir / 'summary.json'
+    run([
+            PYTHON, ROOT / 'scripts' / 'demo_data.py', *config,
+            '-d', DATABASE, '--base-only', '--language', LANGUAGE,
+            '--summary', summary_file],
+        env, log)
+    summary = json.loads(summary_file.read_text())
+    setup_time = time.monotonic() - start
+
+    server_log = workdir / 'trytond.log'
+    with open(server_log, 'w') as file:
+        process = subprocess.Popen(
+            [PYTHON, '-O', str(BIN / 'trytond'), *map(str, config),
+                '-d', DATABASE],
+            env=env, stdin=subprocess.DEVNULL, stdout=file,
+            stderr=subprocess.STDOUT)
+    pidfile = os.environ.get('BROWSER_TEST_PIDFILE')
+    if pidfile:  # for scripts/browser-test.sh to stop it if pytest dies
+        Path(pidfile).write_text(f'{process.pid}\n')
+    try:
+        if not wait_http(url, process):
+            tail = server_log.read_text(errors='replace')[-4000:]
+            pytest.exit(f"trytond does not serve sao on {url}:\n{tail}",
+                returncode=3)
+        print(f"\n[browser] database ready in {setup_time:.0f} s, "
+            f"trytond on {url} (pid {process.pid}), files in {workdir}")
+        yield Server(
+            url=url, workdir=workdir, log=server_log,
+            users={u['login']: u for u in summary['users']},
+            menus=summary['menus'])
+    finally:
+        stop(process)
+        if os.environ.get('BROWSER_TEST_KEEP'):
+            print(f"\n[browser] kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope='session')
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f'report_{report.when}', report)
+
+
+def _artifact_name(nodeid):
+    return re.sub(r'[^A-Za-z0-9_.-]+', '_', nodeid.split('::', 1)[-1])
+
+
+@pytest.fixture
+def page(request, browser, tryton_server):
+    "A fresh browser context (no session) with its console recorded"
+    context = browser.new_context(
+        viewport={'width': 1400, 'height': 900},
+        locale='zh-CN' if LANGUAGE == 'zh_CN' else 'en-US',
+        timezone_id='Asia/Shanghai')
+    page = context.new_page()
+    console = []
+    page.on('console', lambda m: console.append(f'{m.type}: {m.text}'))
+    page.on('pageerror', lambda e: console.append(f'pageerror: {e}'))
+    yield page
+    failed = any(
+        getattr(request.node, f'report_{when}', None) is not None
+        and getattr(request.node, f'report_{when}').failed
+        for when in ('setup', 'call'))
+    if failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        name = _artifact_name(request.node.nodeid)
+        try:
+            page.screenshot(path=str(ARTIFACTS / f'{name}.png'),
+                full_page=True)
+            (ARTIFACTS / f'{name}.html').write_text(page.content())
+        except Exception as exception:  # the page may be gone
+            console.append(f'could not save the page: {exception}')
+        (ARTIFACTS / f'{name}.console.log').write_text('\n'.join(console))
+        shutil.copy(tryton_server.log, ARTIFACTS / f'{name}.trytond.log')
+        print(f"\n[browser] failure artifacts: {ARTIFACTS / name}.*")
+    context.close()
+
+
+@pytest.fixture
+def sao(page, tryton_server):
+    snapshots = ARTIFACTS if os.environ.get('BROWSER_TEST_SCREENSHOTS') \
+        else None
+    return Sao(page, tryton_server.url, snapshots=snapshots,
+        database=DATABASE)
