@@ -1,6 +1,7 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
+from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 
 
@@ -39,3 +40,17 @@ class Cron(metaclass=PoolMeta):
         cls.method.selection.append(
             ('reguarantee.contract|expire_contracts',
                 "Expire Re-guarantee Contracts"))
+
+
+class ModelButtonClick(metaclass=PoolMeta):
+    __name__ = 'ir.model.button.click'
+
+    button_string = fields.Function(
+        fields.Char("Button"), 'get_button_string')
+
+    def get_button_string(self, name):
+        pool = Pool()
+        Button = pool.get('ir.model.button')
+        return Button.get_view_attributes(
+            self.button.model, self.button.name).get(
+                'string', self.button.name)
