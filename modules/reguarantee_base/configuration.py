@@ -15,6 +15,22 @@ contract_sequence = fields.Many2One(
             Id('reguarantee_base', 'sequence_type_contract')),
         ],
     help="Used to number the re-guarantee contracts.")
+project_sequence = fields.Many2One(
+    'ir.sequence', "Project Sequence", required=True,
+    domain=[
+        ('company', 'in', [Eval('context', {}).get('company', -1), None]),
+        ('sequence_type', '=',
+            Id('reguarantee_base', 'sequence_type_project')),
+        ],
+    help="Used to number the projects.")
+project_file_approval_amount = fields.Numeric(
+    "Project Filing Approval Amount", digits=(16, 2),
+    domain=['OR',
+        ('project_file_approval_amount', '=', None),
+        ('project_file_approval_amount', '>=', 0),
+        ],
+    help="Above this guarantee amount, filing a project also needs a "
+    "re-guarantee risk user; leave empty for never.")
 institution_min_net_assets = fields.Numeric(
     "Minimum Net Assets", digits=(16, 2),
     domain=['OR',
@@ -30,12 +46,18 @@ class Configuration(
     __name__ = 'reguarantee.configuration'
 
     contract_sequence = fields.MultiValue(contract_sequence)
+    project_sequence = fields.MultiValue(project_sequence)
     institution_min_net_assets = fields.MultiValue(institution_min_net_assets)
+    project_file_approval_amount = fields.MultiValue(
+        project_file_approval_amount)
 
     @classmethod
     def multivalue_model(cls, field):
         pool = Pool()
-        if field in {'contract_sequence', 'institution_min_net_assets'}:
+        if field in {
+                'contract_sequence', 'project_sequence',
+                'institution_min_net_assets',
+                'project_file_approval_amount'}:
             return pool.get('reguarantee.configuration.company')
         return super().multivalue_model(field)
 
@@ -43,6 +65,11 @@ class Configuration(
     def default_contract_sequence(cls, **pattern):
         return cls.multivalue_model(
             'contract_sequence').default_contract_sequence()
+
+    @classmethod
+    def default_project_sequence(cls, **pattern):
+        return cls.multivalue_model(
+            'project_sequence').default_project_sequence()
 
 
 class ConfigurationCompany(ModelSQL, CompanyValueMixin):
@@ -55,13 +82,29 @@ class ConfigurationCompany(ModelSQL, CompanyValueMixin):
             ('sequence_type', '=',
                 Id('reguarantee_base', 'sequence_type_contract')),
             ])
+    project_sequence = fields.Many2One(
+        'ir.sequence', "Project Sequence", required=True,
+        domain=[
+            ('company', 'in', [Eval('company', -1), None]),
+            ('sequence_type', '=',
+                Id('reguarantee_base', 'sequence_type_project')),
+            ])
     institution_min_net_assets = institution_min_net_assets
+    project_file_approval_amount = project_file_approval_amount
 
     @classmethod
     def default_contract_sequence(cls):
+        return cls._default_sequence('sequence_contract')
+
+    @classmethod
+    def default_project_sequence(cls):
+        return cls._default_sequence('sequence_project')
+
+    @classmethod
+    def _default_sequence(cls, xml_id):
         pool = Pool()
         ModelData = pool.get('ir.model.data')
         try:
-            return ModelData.get_id('reguarantee_base', 'sequence_contract')
+            return ModelData.get_id('reguarantee_base', xml_id)
         except KeyError:
             return None

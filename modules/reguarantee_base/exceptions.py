@@ -35,3 +35,7 @@ class ContractSignError(UserError):
 
 class InvalidationError(UserError):
     pass
+
+
+class ProjectValidationError(UserError):
+    pass

@@ -3,6 +3,7 @@
 # license terms.
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
+from trytond.transaction import Transaction
 
 
 class Rule(metaclass=PoolMeta):
@@ -13,14 +14,16 @@ class Rule(metaclass=PoolMeta):
         super().__setup__()
         cls.domain.help += (
             '\n- "institutions" as list of ids of the re-guarantee '
-            'institutions of the current user')
+            'institutions of the current user'
+            '\n- "user_id" as the id of the current user')
 
     @classmethod
     def _get_cache_key(cls, model_names):
         pool = Pool()
         User = pool.get('res.user')
         key = super()._get_cache_key(model_names)
-        return (*key, User.get_reguarantee_institutions())
+        return (
+            *key, Transaction().user, User.get_reguarantee_institutions())
 
     @classmethod
     def _get_context(cls, model_name):
@@ -28,6 +31,7 @@ class Rule(metaclass=PoolMeta):
         User = pool.get('res.user')
         context = super()._get_context(model_name)
         context['institutions'] = User.get_reguarantee_institutions()
+        context['user_id'] = Transaction().user
         return context
 
 

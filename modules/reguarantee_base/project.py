@@ -1,0 +1,514 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+from collections import defaultdict
+
+from dateutil.relativedelta import relativedelta
+
+from trytond.i18n import gettext
+from trytond.model import ModelSQL, ModelView, Unique, Workflow, fields
+from trytond.modules.currency.fields import Monetary
+from trytond.pool import Pool
+from trytond.pyson import Eval, If
+from trytond.transaction import Transaction
+from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from .approval import ApprovalHistoryMixin
+from .borrower import is_valid_borrower_id
+from .exceptions import ProjectValidationError
+
+_states = {
+    'readonly': Eval('state') != 'draft',
+    }
+
+
+class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
+    __name__ = 'reguarantee.project'
+    _rec_name = 'number'
+
+    company = fields.Many2One(
+        'company.company', "Company", required=True, states=_states)
+    number = fields.Char("Number", readonly=True)
+    institution = fields.Many2One(
+        'reguarantee.institution', "Institution", required=True,
+        ondelete='RESTRICT', states=_states,
+        domain=[
+            ('company', '=', Eval('company', -1)),
+            If(Eval('state') == 'draft',
+                ('state', '=', 'active'),
+                ()),
+            ])
+    contract = fields.Many2One(
+        'reguarantee.contract', "Contract", ondelete='RESTRICT',
+        states=_states,
+        domain=[
+            ('institution', '=', Eval('institution', -1)),
+            If(Eval('state') == 'draft',
+                ('state', '=', 'signed'),
+                ()),
+            ],
+        help="Leave empty to match a signed contract of the institution "
+        "on submission.")
+    product = fields.Many2One(
+        'reguarantee.product', "Product", readonly=True,
+        ondelete='RESTRICT',
+        help="Matched from the institution's signed contracts on "
+        "submission.")
+    borrower = fields.Many2One(
+        'reguarantee.borrower', "Borrower", required=True,
+        ondelete='RESTRICT', states=_states)
+    industry = fields.Char(
+        "Industry", strip=True, states=_states,
+        help="The industry code (GB/T 4754) of the guaranteed activity; "
+        "the borrower's industry when empty.")
+    region = fields.Char(
+        "Region", strip=True, states=_states,
+        help="Administrative division code (GB/T 2260).")
+    bank = fields.Many2One(
+        'party.party', "Bank", required=True, ondelete='RESTRICT',
+        states=_states,
+        context={
+            'company': Eval('company', -1),
+            },
+        depends={'company'})
+    loan_contract_number = fields.Char(
+        "Loan Contract Number", required=True, strip=True, states=_states)
+    currency = fields.Function(
+        fields.Many2One('currency.currency', "Currency"),
+        'on_change_with_currency')
+    loan_amount = Monetary(
+        "Loan Amount", currency='currency', digits='currency',
+        required=True, states=_states)
+    guarantee_amount = Monetary(
+        "Guarantee Amount", currency='currency', digits='currency',
+        required=True, states=_states)
+    reguaranteed_amount = Monetary(
+        "Re-guaranteed Amount", currency='currency', digits='currency',
+        readonly=True,
+        help="The guarantee amount times the re-guarantor's share of the "
+        "product.")
+    start_date = fields.Date(
+        "Start Date", required=True, states=_states)
+    end_date = fields.Date("End Date", required=True, states=_states)
+    term_months = fields.Function(
+        fields.Integer("Term (months)"), 'on_change_with_term_months')
+    approval_level = fields.Function(
+        fields.Integer(
+            "Approval Level",
+            help="2 when the guarantee amount is above the amount that "
+            "needs a risk approver to file the project."),
+        'get_approval_level')
+    rejection_reason = fields.Text(
+        "Rejection Reason",
+        states={
+            'readonly': Eval('state') != 'submitted',
+            'invisible': ~Eval('state').in_(['submitted', 'rejected']),
+            })
+    filing_date = fields.Date("Filing Date", readonly=True)
+    release_date = fields.Date("Release Date", readonly=True)
+    release_type = fields.Selection([
+            (None, ""),
+            ('normal', "Normal Repayment"),
+            ('early', "Early Repayment"),
+            ], "Release Type", readonly=True)
+    state = fields.Selection([
+            ('draft', "Draft"),
+            ('submitted', "Submitted"),
+            ('filed', "Filed"),
+            ('released', "Released"),
+            ('compensating', "Compensating"),
+            ('compensated', "Compensated"),
+            ('closed', "Closed"),
+            ('rejected', "Rejected"),
+            ('cancelled', "Cancelled"),
+            ], "State", readonly=True, required=True, sort=False)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('number_unique', Unique(t, t.company, t.number),
+                'reguarantee_base.msg_project_number_unique'),
+            ]
+        cls._order = [('start_date', 'DESC'), ('id', 'DESC')]
+        cls._transitions |= {
+            ('draft', 'submitted'),
+            ('draft', 'cancelled'),
+            ('submitted', 'draft'),
+            ('submitted', 'filed'),
+            ('submitted', 'rejected'),
+            ('rejected', 'draft'),
+            ('cancelled', 'draft'),
+            ('filed', 'released'),
+            }
+        cls._buttons.update({
+                'submit': {
+                    'invisible': Eval('state') != 'draft',
+                    'icon': 'tryton-forward',
+                    'depends': ['state'],
+                    },
+                'cancel': {
+                    'invisible': Eval('state') != 'draft',
+                    'icon': 'tryton-cancel',
+                    'depends': ['state'],
+                    },
+                'draft': {
+                    'invisible': ~Eval('state').in_(
+                        ['submitted', 'rejected', 'cancelled']),
+                    'icon': 'tryton-back',
+                    'depends': ['state'],
+                    },
+                'file': {
+                    'invisible': Eval('state') != 'submitted',
+                    'icon': 'tryton-ok',
+                    'depends': ['state'],
+                    },
+                'reject': {
+                    'invisible': Eval('state') != 'submitted',
+                    'icon': 'tryton-cancel',
+                    'depends': ['state'],
+                    },
+                'release': {
+                    'invisible': Eval('state') != 'filed',
+                    'icon': 'tryton-ok',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_state(cls):
+        return 'draft'
+
+    @classmethod
+    def default_institution(cls):
+        pool = Pool()
+        User = pool.get('res.user')
+        institutions = User.get_reguarantee_institutions()
+        if len(institutions) == 1:
+            return institutions[0]
+
+    @fields.depends('company')
+    def on_change_with_currency(self, name=None):
+        return self.company.currency if self.company else None
+
+    @fields.depends('start_date', 'end_date')
+    def on_change_with_term_months(self, name=None):
+        if self.start_date and self.end_date:
+            delta = relativedelta(self.end_date, self.start_date)
+            return delta.years * 12 + delta.months + bool(delta.days)
+
+    @fields.depends('borrower', 'industry', 'region')
+    def on_change_borrower(self):
+        if self.borrower:
+            self.industry = self.industry or self.borrower.industry
+            self.region = self.region or self.borrower.region
+
+    @classmethod
+    def get_approval_level(cls, projects, name):
+        pool = Pool()
+        Configuration = pool.get('reguarantee.configuration')
+        configuration = Configuration(1)
+        levels = {}
+        for project in projects:
+            threshold = configuration.get_multivalue(
+                'project_file_approval_amount', company=project.company.id)
+            levels[project.id] = 2 if (
+                threshold is not None
+                and (project.guarantee_amount or 0) > threshold) else 1
+        return levels
+
+    def get_rec_name(self, name):
+        return self.number or str(self.id)
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        _, operator, operand, *extra = clause
+        if operator.startswith('!') or operator.startswith('not '):
+            bool_op = 'AND'
+        else:
+            bool_op = 'OR'
+        return [bool_op,
+            ('number', operator, operand, *extra),
+            ('loan_contract_number', operator, operand, *extra),
+            ('borrower.rec_name', operator, operand, *extra),
+            ]
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        pool = Pool()
+        Configuration = pool.get('reguarantee.configuration')
+        values = super().preprocess_values(mode, values)
+        if mode == 'create' and not values.get('number'):
+            company_id = values.get('company', cls.default_company())
+            if company_id is not None:
+                sequence = Configuration(1).get_multivalue(
+                    'project_sequence', company=company_id)
+                if sequence:
+                    values['number'] = sequence.get()
+        return values
+
+    @classmethod
+    def copy(cls, projects, default=None):
+        default = default.copy() if default is not None else {}
+        for name in [
+                'number', 'product', 'reguaranteed_amount',
+                'rejection_reason', 'filing_date', 'release_date',
+                'release_type']:
+            default.setdefault(name, None)
+        default.setdefault('state', 'draft')
+        return super().copy(projects, default=default)
+
+    @property
+    def industry_code(self):
+        return self.industry or (self.borrower.industry if self.borrower
+            else None)
+
+    @property
+    def duplicate_key(self):
+        "The key under which a project must be unique"
+        return (
+            self.institution.id, self.borrower.id_number, self.bank.id,
+            self.loan_contract_number)
+
+    def get_errors(self):
+        "Return the reasons, as messages, why the project cannot be filed"
+        errors = []
+
+        def error(msg_id, **kwargs):
+            errors.append(gettext(
+                    'reguarantee_base.' + msg_id, project=self.rec_name,
+                    **kwargs))
+
+        if self.institution.state != 'active':
+            error('msg_project_institution_not_active',
+                institution=self.institution.rec_name)
+        if not is_valid_borrower_id(
+                self.borrower.kind, self.borrower.id_number):
+            error('msg_project_borrower_id_invalid',
+                id_number=self.borrower.id_number)
+        if self.end_date <= self.start_date:
+            error('msg_project_dates',
+                start_date=self.start_date, end_date=self.end_date)
+        if self.loan_amount <= 0 or self.guarantee_amount <= 0:
+            error('msg_project_amount_not_positive')
+        elif self.guarantee_amount > self.loan_amount:
+            error('msg_project_guarantee_above_loan',
+                guarantee_amount=self.guarantee_amount,
+                loan_amount=self.loan_amount)
+        if not errors:
+            contract, product, reasons = self.match_product()
+            if not product:
+                error('msg_project_no_product', reasons='\n'.join(reasons))
+        return errors
+
+    def candidate_products(self):
+        "Yield the (contract, product) pairs that may cover the project"
+        if self.contract:
+            contracts = [self.contract]
+        else:
+            contracts = sorted(
+                (c for c in self.institution.contracts
+                    if c.state == 'signed'),
+                key=lambda c: (c.start_date, c.id), reverse=True)
+        for contract in contracts:
+            for product in sorted(contract.products, key=lambda p: p.code):
+                yield contract, product
+
+    def get_ineligibility(self, contract, product):
+        "Return the reasons why the product does not cover the project"
+        reasons = []
+        if contract.state != 'signed' or not (
+                contract.start_date <= self.start_date <= contract.end_date):
+            reasons.append(gettext(
+                    'reguarantee_base.msg_eligibility_contract_dates',
+                    start_date=contract.start_date,
+                    end_date=contract.end_date))
+        if not product.active or not product.is_valid_on(
+                self.start_date, self.start_date):
+            reasons.append(gettext(
+                    'reguarantee_base.msg_eligibility_product_dates'))
+        if (product.borrower_kinds
+                and self.borrower.kind not in product.borrower_kinds):
+            reasons.append(gettext(
+                    'reguarantee_base.msg_eligibility_borrower_kind',
+                    kind=self.borrower.kind_string))
+        industry = self.industry_code
+        if product.industries and (
+                not industry or industry[0] not in product.industries):
+            reasons.append(gettext(
+                    'reguarantee_base.msg_eligibility_industry',
+                    industry=industry or ''))
+        if (product.max_loan_amount is not None
+                and self.loan_amount > product.max_loan_amount):
+            reasons.append(gettext(
+                    'reguarantee_base.msg_eligibility_loan_amount',
+                    loan_amount=self.loan_amount,
+                    max_loan_amount=product.max_loan_amount))
+        if (product.max_term_months is not None
+                and self.on_change_with_term_months()
+                > product.max_term_months):
+            reasons.append(gettext(
+                    'reguarantee_base.msg_eligibility_term',
+                    term=self.on_change_with_term_months(),
+                    max_term=product.max_term_months))
+        return reasons
+
+    def match_product(self):
+        """Return the first contract and product covering the project
+        and the reasons why each other candidate does not"""
+        reasons = []
+        for contract, product in self.candidate_products():
+            ineligibility = self.get_ineligibility(contract, product)
+            if not ineligibility:
+                return contract, product, reasons
+            reasons.append(gettext(
+                    'reguarantee_base.msg_eligibility_candidate',
+                    contract=contract.rec_name, product=product.rec_name,
+                    reasons='; '.join(ineligibility)))
+        if not reasons:
+            reasons.append(gettext(
+                    'reguarantee_base.msg_eligibility_no_contract',
+                    institution=self.institution.rec_name))
+        return None, None, reasons
+
+    @classmethod
+    def find_duplicates(cls, projects):
+        """Return the projects whose duplicate key is already used by
+        another project or by an earlier one of the list, with it"""
+        keys = defaultdict(list)
+        for project in projects:
+            keys[project.duplicate_key].append(project)
+        ids = [p.id for p in projects if p.id is not None and p.id >= 0]
+        existing = cls.search([
+                ('loan_contract_number', 'in',
+                    list({p.loan_contract_number for p in projects})),
+                ('borrower.id_number', 'in',
+                    list({p.borrower.id_number for p in projects})),
+                ('state', 'not in', ['cancelled', 'rejected']),
+                ('id', 'not in', ids),
+                ])
+        for other in existing:
+            keys[other.duplicate_key].insert(0, other)
+        duplicates = []
+        for same in keys.values():
+            for project in same[1:]:
+                if project in projects:
+                    duplicates.append((project, same[0]))
+        return duplicates
+
+    @classmethod
+    def check_submission(cls, projects):
+        "Raise with every reason why the projects cannot be submitted"
+        errors = []
+        for project in projects:
+            errors.extend(project.get_errors())
+        for project, other in cls.find_duplicates(projects):
+            errors.append(gettext(
+                    'reguarantee_base.msg_project_duplicate',
+                    project=project.rec_name, other=other.rec_name,
+                    borrower=project.borrower.id_number,
+                    loan_contract_number=project.loan_contract_number))
+        if errors:
+            raise ProjectValidationError('\n'.join(errors))
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('submitted')
+    def submit(cls, projects):
+        cls.check_submission(projects)
+        for project in projects:
+            project.contract, project.product, _ = project.match_product()
+            project.reguaranteed_amount = project.currency.round(
+                project.guarantee_amount * project.product.share_reguarantor)
+        cls.save(projects)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('cancelled')
+    def cancel(cls, projects):
+        pass
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('draft')
+    def draft(cls, projects):
+        cls.write(projects, {
+                'product': None,
+                'reguaranteed_amount': None,
+                })
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('filed')
+    def file(cls, projects):
+        pool = Pool()
+        Date = pool.get('ir.date')
+        cls.write(projects, {'filing_date': Date.today()})
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('rejected')
+    def reject(cls, projects):
+        pass
+
+    @classmethod
+    @ModelView.button_action('reguarantee_base.wizard_project_release')
+    def release(cls, projects):
+        pass
+
+    @classmethod
+    @Workflow.transition('released')
+    def do_release(cls, projects, date, type_):
+        "Release the guarantee of the projects"
+        for project in projects:
+            if date < project.start_date:
+                raise ProjectValidationError(gettext(
+                        'reguarantee_base.msg_project_release_date',
+                        project=project.rec_name, date=date,
+                        start_date=project.start_date))
+        cls.write(projects, {
+                'release_date': date,
+                'release_type': type_,
+                })
+
+
+class ProjectRelease(Wizard):
+    __name__ = 'reguarantee.project.release'
+
+    start = StateView(
+        'reguarantee.project.release.start',
+        'reguarantee_base.project_release_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Release", 'release', 'tryton-ok', default=True),
+            ])
+    release = StateTransition()
+
+    def transition_release(self):
+        pool = Pool()
+        Project = pool.get('reguarantee.project')
+        projects = [r for r in self.records if r.state == 'filed']
+        Project.do_release(projects, self.start.date, self.start.type)
+        return 'end'
+
+
+class ProjectReleaseStart(ModelView):
+    __name__ = 'reguarantee.project.release.start'
+
+    date = fields.Date("Date", required=True)
+    type = fields.Selection([
+            ('normal', "Normal Repayment"),
+            ('early', "Early Repayment"),
+            ], "Type", required=True)
+
+    @classmethod
+    def default_date(cls):
+        return Pool().get('ir.date').today()
+
+    @classmethod
+    def default_type(cls):
+        return 'normal'
