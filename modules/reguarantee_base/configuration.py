@@ -50,6 +50,11 @@ class Configuration(
     institution_min_net_assets = fields.MultiValue(institution_min_net_assets)
     project_file_approval_amount = fields.MultiValue(
         project_file_approval_amount)
+    release_reminder_days = fields.Integer(
+        "Release Reminder Days", required=True,
+        domain=[('release_reminder_days', '>=', 0)],
+        help="How many days before a project's end date its institution "
+        "and the business staff are reminded to release it.")
 
     @classmethod
     def multivalue_model(cls, field):
@@ -60,6 +65,10 @@ class Configuration(
                 'project_file_approval_amount'}:
             return pool.get('reguarantee.configuration.company')
         return super().multivalue_model(field)
+
+    @classmethod
+    def default_release_reminder_days(cls):
+        return 30
 
     @classmethod
     def default_contract_sequence(cls, **pattern):

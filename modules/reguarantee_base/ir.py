@@ -41,9 +41,12 @@ class Cron(metaclass=PoolMeta):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.method.selection.append(
-            ('reguarantee.contract|expire_contracts',
-                "Expire Re-guarantee Contracts"))
+        cls.method.selection.extend([
+                ('reguarantee.contract|expire_contracts',
+                    "Expire Re-guarantee Contracts"),
+                ('reguarantee.project|remind_releases',
+                    "Remind Re-guarantee Project Releases"),
+                ])
 
 
 class ModelButtonClick(metaclass=PoolMeta):

@@ -111,6 +111,22 @@ class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
             ('normal', "Normal Repayment"),
             ('early', "Early Repayment"),
             ], "Release Type", readonly=True)
+    release_due = fields.Function(
+        fields.Boolean(
+            "Due for Release",
+            help="Filed and ending within the reminder days of the "
+            "configuration."),
+        'get_release_due', searcher='search_release_due')
+    release_overdue = fields.Function(
+        fields.Boolean(
+            "Overdue", help="Filed and past its end date."),
+        'get_release_due', searcher='search_release_due')
+    release_reminder_date = fields.Date(
+        "Release Reminder Date", readonly=True,
+        help="When the release reminder was sent.")
+    overdue_notice_date = fields.Date(
+        "Overdue Notice Date", readonly=True,
+        help="When the project was reported overdue.")
     state = fields.Selection([
             ('draft', "Draft"),
             ('submitted', "Submitted"),
@@ -175,6 +191,14 @@ class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
                     'depends': ['state'],
                     },
                 })
+
+    @classmethod
+    def view_attributes(cls):
+        return super().view_attributes() + [
+            ('/tree', 'visual',
+                If(Eval('release_overdue', False), 'danger',
+                    If(Eval('release_due', False), 'warning', ''))),
+            ]
 
     @classmethod
     def default_company(cls):
@@ -460,6 +484,101 @@ class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
     @ModelView.button_action('reguarantee_base.wizard_project_release')
     def release(cls, projects):
         pass
+
+    @classmethod
+    def _release_dates(cls):
+        "Return today and the last end date of the projects due for release"
+        pool = Pool()
+        Configuration = pool.get('reguarantee.configuration')
+        Date = pool.get('ir.date')
+        today = Date.today()
+        days = Configuration(1).release_reminder_days or 0
+        return today, today + relativedelta(days=days)
+
+    @classmethod
+    def get_release_due(cls, projects, names):
+        today, limit = cls._release_dates()
+        result = {name: {} for name in names}
+        for project in projects:
+            filed = project.state == 'filed'
+            if 'release_due' in result:
+                result['release_due'][project.id] = (
+                    filed and today <= project.end_date <= limit)
+            if 'release_overdue' in result:
+                result['release_overdue'][project.id] = (
+                    filed and project.end_date < today)
+        return result
+
+    @classmethod
+    def search_release_due(cls, name, clause):
+        today, limit = cls._release_dates()
+        if name == 'release_due':
+            domain = [
+                ('state', '=', 'filed'),
+                ('end_date', '>=', today),
+                ('end_date', '<=', limit),
+                ]
+        else:
+            domain = [
+                ('state', '=', 'filed'),
+                ('end_date', '<', today),
+                ]
+        _, operator, value = clause[:3]
+        if (operator == '=') != bool(value):
+            domain = ['NOT', domain]
+        return domain
+
+    @classmethod
+    def remind_releases(cls):
+        """Notify the institutions' users and the business staff of the
+        projects due for release and of the overdue ones (cron)"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        today = Date.today()
+        due = cls.search([
+                ('release_due', '=', True),
+                ('release_reminder_date', '=', None),
+                ])
+        overdue = cls.search([
+                ('release_overdue', '=', True),
+                ('overdue_notice_date', '=', None),
+                ])
+        cls._notify_release(due, 'msg_project_release_due')
+        cls._notify_release(overdue, 'msg_project_release_overdue')
+        to_write = []
+        if due:
+            to_write.extend([due, {'release_reminder_date': today}])
+        if overdue:
+            to_write.extend([overdue, {'overdue_notice_date': today}])
+        if to_write:
+            cls.write(*to_write)
+
+    @classmethod
+    def _notify_release(cls, projects, msg_id):
+        "Send one notification per user listing the projects"
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        User = pool.get('res.user')
+        if not projects:
+            return
+        staff = User.search([
+                ('groups', '=', ModelData.get_id(
+                        'reguarantee_base', 'group_business')),
+                ])
+        recipients = defaultdict(set)
+        for project in projects:
+            for user in set(project.institution.users) | set(staff):
+                recipients[user].add(project)
+        for user, user_projects in recipients.items():
+            user_projects = sorted(user_projects, key=lambda p: p.end_date)
+            with Transaction().set_context(language=user.language.code
+                    if user.language else None):
+                label = gettext(
+                    'reguarantee_base.' + msg_id, count=len(user_projects))
+            cls.notify_user(
+                user_projects, 'tryton-calendar', label,
+                description=', '.join(p.rec_name for p in user_projects),
+                user=user.id)
 
     @classmethod
     @Workflow.transition('released')
