@@ -290,6 +290,43 @@ CHANGES = [
         },
     ]
 
+#: Banks lending to the borrowers (parties)
+BANKS = ['徽商银行合肥分行', '中国农业银行合肥分行']
+#: Above this guarantee amount a risk user files the project too
+FILE_APPROVAL_AMOUNT = Decimal('5000000.00')
+
+#: Borrowers: name, kind, identity serial, industry, region
+BORROWERS = [
+    ('合肥禾丰农业科技有限公司', 'enterprise', 501, 'A0111', '340100'),
+    ('合肥精工机械制造有限公司', 'enterprise', 502, 'C3421', '340100'),
+    ('蚌埠新材料科技有限公司', 'enterprise', 503, 'C2929', '340300'),
+    ('肥西县李记餐饮店', 'individual_business', 504, 'H6210', '340100'),
+    ]
+
+#: Projects, found again by loan contract number: institution, borrower
+#: serial, bank, loan and guarantee amounts, start offset and term in days
+#: from today, state to reach
+PROJECTS = [
+    ('GI001', 'HSB-DEMO-0001', 501, 0, Decimal('3000000'),
+        Decimal('2400000'), -60, 365, 'filed'),
+    ('GI001', 'HSB-DEMO-0002', 502, 0, Decimal('9000000'),
+        Decimal('8000000'), -30, 720, 'filed'),
+    ('GI001', 'ABC-DEMO-0003', 504, 1, Decimal('500000'),
+        Decimal('500000'), -300, 320, 'filed'),
+    ('GI001', 'ABC-DEMO-0004', 501, 1, Decimal('1000000'),
+        Decimal('800000'), -200, 150, 'released'),
+    ('GI001', 'HSB-DEMO-0005', 503, 0, Decimal('6000000'),
+        Decimal('4800000'), -10, 1000, 'submitted'),
+    ('GI001', 'HSB-DEMO-0006', 502, 0, Decimal('2000000'),
+        Decimal('1600000'), 0, 365, 'draft'),
+    ]
+PROJECT_PATHS = {
+    'draft': [],
+    'submitted': [('submit', ['operator'])],
+    'filed': [('submit', ['business']), ('file', ['business', 'risk1'])],
+    'released': [('submit', ['business']), ('file', ['business', 'risk1'])],
+    }
+
 _CONFIGS = {}
 _OPTIONS = {}
 
@@ -792,6 +829,93 @@ def setup_changes(institutions, changes=CHANGES):
     return result
 
 
+def setup_banks(banks=BANKS):
+    # as business: admin's proxies predate the other users' connections,
+    # which reinitialise the pool
+    Party = model('party.party', 'business')
+    result = []
+    for name in banks:
+        found = Party.find([('name', '=', name)])
+        if found:
+            party = found[0]
+        else:
+            party = Party(name=name)
+            party.save()
+        result.append(party)
+    return result
+
+
+def setup_borrowers(borrowers=BORROWERS):
+    Borrower = model('reguarantee.borrower', 'business')
+    result = {}
+    for name, kind, serial, industry, region in borrowers:
+        id_number = make_uscc(region, serial)
+        found = Borrower.find([('id_number', '=', id_number)])
+        if found:
+            borrower = found[0]
+        else:
+            borrower = Borrower(
+                name=name, kind=kind, id_number=id_number,
+                industry=industry, region=region)
+            borrower.save()
+        result[serial] = borrower
+    return result
+
+
+def release_project(project, login='business'):
+    "Release a filed project through its wizard"
+    wizard = browse(project, login).click('release')
+    wizard.form.type = 'normal'
+    wizard.execute('release')
+    return browse(project, 'admin')
+
+
+def setup_projects(institutions, projects=PROJECTS):
+    configuration = model('reguarantee.configuration')(1)
+    if configuration.project_file_approval_amount is None:
+        configuration.project_file_approval_amount = FILE_APPROVAL_AMOUNT
+        configuration.save()
+    banks = setup_banks()
+    borrowers = setup_borrowers()
+    Project = model('reguarantee.project', 'business')
+    result = []
+    for (code, loan_number, serial, bank, loan_amount, guarantee_amount,
+            start, term, target) in projects:
+        found = Project.find([('loan_contract_number', '=', loan_number)])
+        if found:
+            project = found[0]
+        else:
+            log("creating project %s for %s" % (loan_number, code))
+            # within the institution's signed contract whatever today is
+            contract_start = min(
+                c['start_date'] for c in CONTRACTS
+                if c['institution'] == code and c['state'] == 'signed')
+            start_date = max(
+                TODAY + datetime.timedelta(days=start), contract_start)
+            project = Project(
+                institution=model('reguarantee.institution', 'business')(
+                    institutions[code].id),
+                borrower=model('reguarantee.borrower', 'business')(
+                    borrowers[serial].id),
+                bank=model('party.party', 'business')(banks[bank].id),
+                loan_contract_number=loan_number,
+                loan_amount=loan_amount, guarantee_amount=guarantee_amount,
+                start_date=start_date,
+                end_date=start_date + datetime.timedelta(days=term))
+            project.save()
+        project = advance(
+            browse(project, 'admin'), PROJECT_PATHS[target],
+            {'submit': 'draft', 'file': 'submitted'})
+        if target == 'released' and project.state == 'filed':
+            project = release_project(project)
+        if project.state != target:
+            raise RuntimeError(
+                f"project {loan_number} is {project.state}, "
+                f"expected {target}")
+        result.append(project)
+    return result
+
+
 def setup_demo(company):
     "The demo records: institutions, products, contracts, change requests"
     institutions = setup_institutions(company)
@@ -799,6 +923,7 @@ def setup_demo(company):
     products = setup_products(company)
     setup_contracts(company, institutions, products)
     setup_changes(institutions)
+    setup_projects(institutions)
 
 
 def summary(users=USERS, language=None):
