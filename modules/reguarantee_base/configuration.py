@@ -31,6 +31,22 @@ project_file_approval_amount = fields.Numeric(
         ],
     help="Above this guarantee amount, filing a project also needs a "
     "re-guarantee risk user; leave empty for never.")
+compensation_level2_amount = fields.Numeric(
+    "Compensation Level 2 Amount", digits=(16, 2),
+    domain=['OR',
+        ('compensation_level2_amount', '=', None),
+        ('compensation_level2_amount', '>=', 0),
+        ],
+    help="Above this claim amount, approving a compensation also needs a "
+    "re-guarantee risk committee user; leave empty for never.")
+compensation_level3_amount = fields.Numeric(
+    "Compensation Level 3 Amount", digits=(16, 2),
+    domain=['OR',
+        ('compensation_level3_amount', '=', None),
+        ('compensation_level3_amount', '>=', 0),
+        ],
+    help="Above this claim amount, approving a compensation needs two "
+    "re-guarantee risk committee users; leave empty for never.")
 institution_min_net_assets = fields.Numeric(
     "Minimum Net Assets", digits=(16, 2),
     domain=['OR',
@@ -50,6 +66,10 @@ class Configuration(
     institution_min_net_assets = fields.MultiValue(institution_min_net_assets)
     project_file_approval_amount = fields.MultiValue(
         project_file_approval_amount)
+    compensation_level2_amount = fields.MultiValue(
+        compensation_level2_amount)
+    compensation_level3_amount = fields.MultiValue(
+        compensation_level3_amount)
     release_reminder_days = fields.Integer(
         "Release Reminder Days", required=True,
         domain=[('release_reminder_days', '>=', 0)],
@@ -62,7 +82,9 @@ class Configuration(
         if field in {
                 'contract_sequence', 'project_sequence',
                 'institution_min_net_assets',
-                'project_file_approval_amount'}:
+                'project_file_approval_amount',
+                'compensation_level2_amount',
+                'compensation_level3_amount'}:
             return pool.get('reguarantee.configuration.company')
         return super().multivalue_model(field)
 
@@ -100,6 +122,8 @@ class ConfigurationCompany(ModelSQL, CompanyValueMixin):
             ])
     institution_min_net_assets = institution_min_net_assets
     project_file_approval_amount = project_file_approval_amount
+    compensation_level2_amount = compensation_level2_amount
+    compensation_level3_amount = compensation_level3_amount
 
     @classmethod
     def default_contract_sequence(cls):

@@ -2,7 +2,7 @@
 # at the top level of this repository contains the full copyright notices and
 # license terms.
 from trytond.exceptions import UserError
-from trytond.model.exceptions import ValidationError
+from trytond.model.exceptions import AccessError, ValidationError
 
 
 class IdentityNumberError(ValidationError):
@@ -38,4 +38,24 @@ class InvalidationError(UserError):
 
 
 class ProjectValidationError(UserError):
+    pass
+
+
+class CompensationOpenError(ValidationError):
+    pass
+
+
+class CompensationError(UserError):
+    pass
+
+
+class RecoveryError(UserError):
+    pass
+
+
+class ModificationError(AccessError):
+    pass
+
+
+class ProjectImportError(UserError):
     pass

@@ -5,11 +5,13 @@ from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
@@ -20,6 +22,15 @@ from .exceptions import ProjectValidationError
 _states = {
     'readonly': Eval('state') != 'draft',
     }
+
+
+class SubmissionError(str):
+    "A reason why a project cannot be submitted, with the field it is about"
+
+    def __new__(cls, message, field=None):
+        error = super().__new__(cls, message)
+        error.field = field
+        return error
 
 
 class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
@@ -157,6 +168,10 @@ class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
             ('rejected', 'draft'),
             ('cancelled', 'draft'),
             ('filed', 'released'),
+            ('filed', 'compensating'),
+            ('compensating', 'filed'),
+            ('compensating', 'compensated'),
+            ('compensated', 'closed'),
             }
         cls._buttons.update({
                 'submit': {
@@ -300,34 +315,38 @@ class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
             self.loan_contract_number)
 
     def get_errors(self):
-        "Return the reasons, as messages, why the project cannot be filed"
+        """Return the reasons, as messages, why the project cannot be filed
+
+        Each message is a SubmissionError naming the field it is about."""
         errors = []
 
-        def error(msg_id, **kwargs):
-            errors.append(gettext(
-                    'reguarantee_base.' + msg_id, project=self.rec_name,
-                    **kwargs))
+        def error(field, msg_id, **kwargs):
+            errors.append(SubmissionError(gettext(
+                        'reguarantee_base.' + msg_id, project=self.rec_name,
+                        **kwargs), field))
 
         if self.institution.state != 'active':
-            error('msg_project_institution_not_active',
+            error('institution', 'msg_project_institution_not_active',
                 institution=self.institution.rec_name)
         if not is_valid_borrower_id(
                 self.borrower.kind, self.borrower.id_number):
-            error('msg_project_borrower_id_invalid',
+            error('borrower', 'msg_project_borrower_id_invalid',
                 id_number=self.borrower.id_number)
         if self.end_date <= self.start_date:
-            error('msg_project_dates',
+            error('end_date', 'msg_project_dates',
                 start_date=self.start_date, end_date=self.end_date)
         if self.loan_amount <= 0 or self.guarantee_amount <= 0:
-            error('msg_project_amount_not_positive')
+            error('loan_amount' if self.loan_amount <= 0
+                else 'guarantee_amount', 'msg_project_amount_not_positive')
         elif self.guarantee_amount > self.loan_amount:
-            error('msg_project_guarantee_above_loan',
+            error('guarantee_amount', 'msg_project_guarantee_above_loan',
                 guarantee_amount=self.guarantee_amount,
                 loan_amount=self.loan_amount)
         if not errors:
             contract, product, reasons = self.match_product()
             if not product:
-                error('msg_project_no_product', reasons='\n'.join(reasons))
+                error('product', 'msg_project_no_product',
+                    reasons='\n'.join(reasons))
         return errors
 
     def candidate_products(self):
@@ -407,38 +426,64 @@ class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
         keys = defaultdict(list)
         for project in projects:
             keys[project.duplicate_key].append(project)
-        ids = [p.id for p in projects if p.id is not None and p.id >= 0]
-        existing = cls.search([
-                ('loan_contract_number', 'in',
-                    list({p.loan_contract_number for p in projects})),
-                ('borrower.id_number', 'in',
-                    list({p.borrower.id_number for p in projects})),
-                ('state', 'not in', ['cancelled', 'rejected']),
-                ('id', 'not in', ids),
-                ])
-        for other in existing:
-            keys[other.duplicate_key].insert(0, other)
+        ids = {p.id for p in projects if p.id is not None and p.id >= 0}
+        existing = set()
+        for sub_projects in grouped_slice(
+                projects, backend.MAX_QUERY_PARAMS // 2):
+            sub_projects = list(sub_projects)
+            existing.update(cls.search([
+                        ('loan_contract_number', 'in', list(
+                                {p.loan_contract_number
+                                    for p in sub_projects})),
+                        ('borrower.id_number', 'in', list(
+                                {p.borrower.id_number
+                                    for p in sub_projects})),
+                        ('state', 'not in', ['cancelled', 'rejected']),
+                        ]))
+        for other in sorted(existing, key=lambda p: p.id, reverse=True):
+            if other.id not in ids:
+                keys[other.duplicate_key].insert(0, other)
+        # Unsaved projects are equal only to themselves
+        listed = {id(p) for p in projects}
         duplicates = []
         for same in keys.values():
             for project in same[1:]:
-                if project in projects:
+                if id(project) in listed:
                     duplicates.append((project, same[0]))
         return duplicates
 
     @classmethod
+    def get_submission_errors(cls, projects):
+        """Return for each project the list of reasons why it cannot be
+        submitted (SubmissionError messages), duplicates included
+
+        The submission and the import both validate through this method: it
+        may be given unsaved projects, which must have their rec_name set."""
+        errors = [project.get_errors() for project in projects]
+        index = {id(p): i for i, p in enumerate(projects)}
+        for project, other in cls.find_duplicates(projects):
+            errors[index[id(project)]].append(SubmissionError(gettext(
+                        'reguarantee_base.msg_project_duplicate',
+                        project=project.rec_name, other=other.rec_name,
+                        borrower=project.borrower.id_number,
+                        loan_contract_number=project.loan_contract_number),
+                    'loan_contract_number'))
+        return errors
+
+    @classmethod
     def check_submission(cls, projects):
         "Raise with every reason why the projects cannot be submitted"
-        errors = []
-        for project in projects:
-            errors.extend(project.get_errors())
-        for project, other in cls.find_duplicates(projects):
-            errors.append(gettext(
-                    'reguarantee_base.msg_project_duplicate',
-                    project=project.rec_name, other=other.rec_name,
-                    borrower=project.borrower.id_number,
-                    loan_contract_number=project.loan_contract_number))
+        errors = [
+            error for project_errors in cls.get_submission_errors(projects)
+            for error in project_errors]
         if errors:
             raise ProjectValidationError('\n'.join(errors))
+
+    def set_product(self):
+        "Set the contract and the product matched and the re-guaranteed amount"
+        self.contract, self.product, _ = self.match_product()
+        self.reguaranteed_amount = self.currency.round(
+            self.guarantee_amount * self.product.share_reguarantor)
 
     @classmethod
     @ModelView.button
@@ -446,9 +491,7 @@ class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
     def submit(cls, projects):
         cls.check_submission(projects)
         for project in projects:
-            project.contract, project.product, _ = project.match_product()
-            project.reguaranteed_amount = project.currency.round(
-                project.guarantee_amount * project.product.share_reguarantor)
+            project.set_product()
         cls.save(projects)
 
     @classmethod
@@ -570,7 +613,8 @@ class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
             for user in set(project.institution.users) | set(staff):
                 recipients[user].add(project)
         for user, user_projects in recipients.items():
-            user_projects = sorted(user_projects, key=lambda p: p.end_date)
+            user_projects = sorted(
+                user_projects, key=lambda p: (p.end_date, p.number or ''))
             with Transaction().set_context(language=user.language.code
                     if user.language else None):
                 label = gettext(
@@ -594,6 +638,30 @@ class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
                 'release_date': date,
                 'release_type': type_,
                 })
+
+    @classmethod
+    @Workflow.transition('compensating')
+    def start_compensation(cls, projects):
+        "A compensation of the projects is submitted"
+        pass
+
+    @classmethod
+    @Workflow.transition('filed')
+    def revert_compensation(cls, projects):
+        "The compensation of the projects is rejected"
+        pass
+
+    @classmethod
+    @Workflow.transition('compensated')
+    def compensate(cls, projects):
+        "The compensation of the projects is paid"
+        pass
+
+    @classmethod
+    @Workflow.transition('closed')
+    def close(cls, projects):
+        "The compensated projects are fully recovered or written off"
+        pass
 
 
 class ProjectRelease(Wizard):

@@ -1,0 +1,221 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+from collections import defaultdict
+
+from trytond.i18n import gettext
+from trytond.model import ModelSQL, ModelView, Workflow, fields
+from trytond.modules.currency.fields import Monetary
+from trytond.pool import Pool
+from trytond.pyson import Eval, If
+from trytond.transaction import Transaction
+
+from .approval import ApprovalHistoryMixin
+from .exceptions import (
+    AmountError, DateOrderError, ModificationError, RecoveryError)
+
+_states = {
+    'readonly': Eval('state') != 'draft',
+    }
+#: Fields that only a draft recovery may change
+DRAFT_FIELDS = {'company', 'compensation', 'date', 'amount'}
+
+
+class Recovery(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
+    __name__ = 'reguarantee.recovery'
+
+    company = fields.Many2One(
+        'company.company', "Company", required=True, states=_states)
+    compensation = fields.Many2One(
+        'reguarantee.compensation', "Compensation", required=True,
+        ondelete='RESTRICT', states=_states,
+        domain=[
+            ('company', '=', Eval('company', -1)),
+            If(Eval('state') == 'draft',
+                ('state', '=', 'paid'),
+                ()),
+            ],
+        help="The paid compensation of the project.")
+    project = fields.Function(
+        fields.Many2One('reguarantee.project', "Project"),
+        'on_change_with_project', searcher='search_compensation')
+    institution = fields.Function(
+        fields.Many2One('reguarantee.institution', "Institution"),
+        'on_change_with_institution', searcher='search_compensation')
+    currency = fields.Function(
+        fields.Many2One('currency.currency', "Currency"),
+        'on_change_with_currency')
+    date = fields.Date("Date", required=True, states=_states)
+    amount = Monetary(
+        "Amount", currency='currency', digits='currency', required=True,
+        states=_states,
+        help="The amount the institution recovered from the borrower.")
+    reguarantor_amount = Monetary(
+        "Re-guarantor Amount", currency='currency', digits='currency',
+        readonly=True,
+        help="The amount times the re-guarantor's share of the "
+        "compensation: due from the institution.")
+    state = fields.Selection([
+            ('draft', "Draft"),
+            ('confirmed', "Confirmed"),
+            ], "State", readonly=True, required=True, sort=False)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('date', 'DESC'), ('id', 'DESC')]
+        cls._transitions |= {
+            ('draft', 'confirmed'),
+            }
+        cls._buttons.update({
+                'confirm': {
+                    'invisible': Eval('state') != 'draft',
+                    'icon': 'tryton-ok',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_state(cls):
+        return 'draft'
+
+    @classmethod
+    def default_date(cls):
+        return Pool().get('ir.date').today()
+
+    @fields.depends('company')
+    def on_change_with_currency(self, name=None):
+        return self.company.currency if self.company else None
+
+    @fields.depends('compensation', '_parent_compensation.project')
+    def on_change_with_project(self, name=None):
+        return self.compensation.project if self.compensation else None
+
+    @fields.depends(
+        'compensation', '_parent_compensation.project',
+        '_parent_compensation.institution')
+    def on_change_with_institution(self, name=None):
+        return self.compensation.institution if self.compensation else None
+
+    @classmethod
+    def search_compensation(cls, name, clause):
+        return [('compensation.' + clause[0], *clause[1:])]
+
+    @fields.depends(
+        'amount', 'currency', 'compensation', '_parent_compensation.share')
+    def compute_reguarantor_amount(self):
+        "Return the amount times the share of the compensation"
+        if (self.amount is not None and self.currency
+                and self.compensation
+                and self.compensation.share is not None):
+            return self.currency.round(self.amount * self.compensation.share)
+
+    @fields.depends(methods=['compute_reguarantor_amount'])
+    def on_change_with_reguarantor_amount(self):
+        return self.compute_reguarantor_amount()
+
+    def compute_fields(self, field_names=None):
+        values = super().compute_fields(field_names=field_names)
+        if (self.state == 'draft'
+                and (field_names is None
+                    or {'compensation', 'amount', 'state'}
+                    & set(field_names))):
+            amount = self.compute_reguarantor_amount()
+            if amount != self.reguarantor_amount:
+                values['reguarantor_amount'] = amount
+        return values
+
+    def get_rec_name(self, name):
+        if self.compensation:
+            return f'{self.compensation.project.rec_name} - {self.date}'
+        return str(self.id)
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        return [('compensation.project.rec_name', *clause[1:])]
+
+    @classmethod
+    def copy(cls, recoveries, default=None):
+        default = default.copy() if default is not None else {}
+        default.setdefault('reguarantor_amount', None)
+        return super().copy(recoveries, default=default)
+
+    @classmethod
+    def check_modification(
+            cls, mode, recoveries, values=None, external=False):
+        super().check_modification(
+            mode, recoveries, values=values, external=external)
+        if (mode == 'delete'
+                or (mode == 'write' and external
+                    and values.keys() & DRAFT_FIELDS)):
+            for recovery in recoveries:
+                if recovery.state != 'draft':
+                    raise ModificationError(gettext(
+                            'reguarantee_base.msg_recovery_modify_draft',
+                            recovery=recovery.rec_name))
+
+    @classmethod
+    def validate_fields(cls, recoveries, field_names):
+        super().validate_fields(recoveries, field_names)
+        cls.check_amount(recoveries, field_names)
+        cls.check_date(recoveries, field_names)
+
+    @classmethod
+    def check_amount(cls, recoveries, field_names=None):
+        if field_names and 'amount' not in field_names:
+            return
+        for recovery in recoveries:
+            if recovery.amount <= 0:
+                raise AmountError(gettext(
+                        'reguarantee_base.msg_recovery_amount_not_positive',
+                        recovery=recovery.rec_name))
+
+    @classmethod
+    def check_date(cls, recoveries, field_names=None):
+        if field_names and not ({'compensation', 'date'} & set(field_names)):
+            return
+        for recovery in recoveries:
+            compensation = recovery.compensation
+            if recovery.date < compensation.default_date:
+                raise DateOrderError(gettext(
+                        'reguarantee_base.msg_recovery_date',
+                        recovery=recovery.rec_name,
+                        date=recovery.date,
+                        compensation=compensation.rec_name,
+                        default_date=compensation.default_date))
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('confirmed')
+    def confirm(cls, recoveries):
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        Project = pool.get('reguarantee.project')
+        lang = Lang.get()
+        for recovery in recoveries:
+            recovery.reguarantor_amount = (
+                recovery.compute_reguarantor_amount())
+        cls.save(recoveries)
+
+        new = defaultdict(list)
+        for recovery in recoveries:
+            new[recovery.compensation].append(recovery)
+        to_close = []
+        for compensation, confirmed in new.items():
+            total = compensation.recovered_amount + sum(
+                r.amount for r in confirmed)
+            if total > compensation.amount_paid_by_institution:
+                raise RecoveryError(gettext(
+                        'reguarantee_base.msg_recovery_above_paid',
+                        compensation=compensation.rec_name,
+                        total=lang.currency(total, compensation.currency),
+                        amount_paid=lang.currency(
+                            compensation.amount_paid_by_institution,
+                            compensation.currency)))
+            if total >= compensation.amount_paid_by_institution:
+                to_close.append(compensation.project)
+        Project.close(list(set(to_close)))

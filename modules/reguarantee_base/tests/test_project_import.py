@@ -1,0 +1,415 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+import codecs
+import csv
+import datetime as dt
+import io
+import os
+import re
+import unittest
+import zipfile
+from decimal import Decimal
+from unittest.mock import patch
+from xml.etree import ElementTree
+
+import xlwt
+from openpyxl import Workbook, load_workbook
+
+from trytond.modules.reguarantee_base import project_import_file
+from trytond.modules.reguarantee_base.exceptions import ProjectImportError
+from trytond.modules.reguarantee_base.project_import_cli import Progress
+from trytond.modules.reguarantee_base.project_import_file import (
+    COLUMNS, BadCell, ReadError, SheetReader, convert_row, read_rows,
+    template_file)
+from trytond.pool import Pool
+from trytond.tests.test_tryton import (
+    activate_module, drop_db, with_transaction)
+
+HEADER = [
+    '借款人名称', '借款人类型', '证件号码', '贷款银行', '借款合同编号',
+    '贷款金额', '担保金额', '起始日期', '到期日期']
+ROW = [
+    '合肥禾丰农业科技有限公司', '企业', '91340100000000501W', '徽商银行合肥分行',
+    'HSB-0001', 1000000, 800000, dt.date(2026, 1, 5), dt.date(2027, 1, 5)]
+
+
+def make_xlsx(rows, setup=None):
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    if setup:
+        setup(sheet)
+    content = io.BytesIO()
+    workbook.save(content)
+    return content.getvalue()
+
+
+def make_xls(rows, merge=None):
+    workbook = xlwt.Workbook()
+    sheet = workbook.add_sheet('Projects', cell_overwrite_ok=True)
+    date_style = xlwt.easyxf(num_format_str='YYYY-MM-DD')
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.date):
+                sheet.write(r, c, value, date_style)
+            elif value is not None:
+                sheet.write(r, c, value)
+    if merge:
+        sheet.write_merge(*merge, 'merged')
+    content = io.BytesIO()
+    workbook.save(content)
+    return content.getvalue()
+
+
+def make_csv(rows, encoding='utf-8'):
+    content = io.StringIO()
+    csv.writer(content).writerows(rows)
+    return content.getvalue().encode(encoding)
+
+
+def make_zip(parts, compression=zipfile.ZIP_DEFLATED):
+    content = io.BytesIO()
+    with zipfile.ZipFile(content, 'w', compression) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return content.getvalue()
+
+
+class ReaderTestCase(unittest.TestCase):
+    "Test the reading and conversion of import files"
+
+    def read(self, data, filename):
+        return list(read_rows(data, filename))
+
+    def assertReadError(self, msg_id, data, filename):
+        with self.assertRaises(ReadError) as context:
+            self.read(data, filename)
+        self.assertEqual(context.exception.msg_id, msg_id)
+        return context.exception
+
+    def assertRowErrors(self, values, expected):
+        record, errors = convert_row(values)
+        self.assertEqual(
+            [(name, msg_id) for name, msg_id, _ in errors], expected)
+        return record
+
+    def test_xlsx(self):
+        "Test reading an .xlsx file with Chinese headers"
+        reader = SheetReader(make_xlsx([HEADER, ROW]), 'projects.xlsx')
+        (number, values), = list(reader)
+        self.assertEqual(number, 2)
+        self.assertEqual(reader.headers['loan_amount'], '贷款金额')
+        record = self.assertRowErrors(values, [])
+        self.assertEqual(record['borrower_kind'], 'enterprise')
+        self.assertEqual(record['loan_amount'], Decimal('1000000.00'))
+        self.assertEqual(record['start_date'], dt.date(2026, 1, 5))
+        self.assertIsNone(record['institution'])
+
+    def test_xls(self):
+        "Test reading an .xls file"
+        (number, values), = self.read(
+            make_xls([HEADER, ROW]), 'projects.xls')
+        self.assertEqual(number, 2)
+        self.assertEqual(values['start_date'], dt.datetime(2026, 1, 5))
+        record = self.assertRowErrors(values, [])
+        self.assertEqual(record['guarantee_amount'], Decimal('800000.00'))
+        self.assertEqual(record['end_date'], dt.date(2027, 1, 5))
+
+    def test_csv_encodings(self):
+        "Test reading .csv files in UTF-8 with and without BOM and GB18030"
+        rows = [HEADER, ROW]
+        for data in [
+                make_csv(rows, 'utf-8'),
+                codecs.BOM_UTF8 + make_csv(rows, 'utf-8'),
+                make_csv(rows, 'gb18030')]:
+            with self.subTest(data=data[:3]):
+                (number, values), = self.read(data, 'projects.CSV')
+                self.assertEqual(values['borrower_name'], ROW[0])
+                record = self.assertRowErrors(values, [])
+                self.assertEqual(record['start_date'], dt.date(2026, 1, 5))
+
+    def test_header_variants(self):
+        "Test English headers, units, marks and the columns ignored"
+        header = [
+            'Row', 'Borrower name*', 'borrower_kind', 'ID Number',
+            'Bank', 'Loan Contract Number', 'Loan Amount (CNY)',
+            '担保金额（元）', 'Start  Date', 'End Date', None, '错误原因']
+        rows = [
+            [], header, [None] * 12,
+            [7, *ROW, None, 'duplicate'],
+            ]
+        reader = SheetReader(make_xlsx(rows), 'rejected.xlsx')
+        (number, values), = list(reader)
+        self.assertEqual(number, 4)
+        self.assertEqual(set(values), set(reader.headers))
+        self.assertEqual(reader.headers['loan_amount'], 'Loan Amount (CNY)')
+        self.assertRowErrors(values, [])
+
+    def test_conversions(self):
+        "Test the values accepted"
+        values = dict(zip(
+                ['borrower_name', 'borrower_kind', 'id_number', 'bank',
+                    'loan_contract_number', 'loan_amount',
+                    'guarantee_amount', 'start_date', 'end_date',
+                    'industry', 'region', 'institution'],
+                ['  合肥禾丰  ', 'Individual Business', '92340123 x',
+                    '银行', 1234.0, '1,000,000.50', '¥800,000',
+                    '2026/01/05', '2027年1月5日 00:00', 'c1311', 340100.0,
+                    'hf01']))
+        record = self.assertRowErrors(values, [])
+        self.assertEqual(record['borrower_name'], '合肥禾丰')
+        self.assertEqual(record['borrower_kind'], 'individual_business')
+        self.assertEqual(record['id_number'], '92340123X')
+        self.assertEqual(record['loan_contract_number'], '1234')
+        self.assertEqual(record['loan_amount'], Decimal('1000000.50'))
+        self.assertEqual(record['guarantee_amount'], Decimal('800000.00'))
+        self.assertEqual(record['start_date'], dt.date(2026, 1, 5))
+        self.assertEqual(record['end_date'], dt.date(2027, 1, 5))
+        self.assertEqual(record['industry'], 'C1311')
+        self.assertEqual(record['region'], '340100')
+        self.assertEqual(record['institution'], 'HF01')
+        for label, kind in [
+                ('个体工商户', 'individual_business'), ('农户', 'farmer'),
+                ('个人', 'person'), ('farmer', 'farmer')]:
+            record, _ = convert_row({'borrower_kind': label})
+            self.assertEqual(record['borrower_kind'], kind)
+
+    def test_wrong_types(self):
+        "Test the errors of wrong values"
+        values = dict(zip(
+                ['borrower_kind', 'id_number', 'bank',
+                    'loan_contract_number', 'loan_amount',
+                    'guarantee_amount', 'start_date', 'end_date'],
+                ['公司', '91340100000000501W', '银行', 'L1', 'abc', 1.005,
+                    45000, '2026-02-30']))
+        self.assertRowErrors(values, [
+                ('borrower_name', 'msg_project_import_required'),
+                ('borrower_kind', 'msg_project_import_borrower_kind'),
+                ('loan_amount', 'msg_project_import_not_number'),
+                ('guarantee_amount', 'msg_project_import_digits'),
+                ('start_date', 'msg_project_import_not_date'),
+                ('end_date', 'msg_project_import_not_date'),
+                ])
+        for amount in [True, 'NaN', 'Infinity', '1e400', '--1']:
+            with self.subTest(amount=amount):
+                _, errors = convert_row({'loan_amount': amount})
+                self.assertIn(
+                    ('loan_amount', 'msg_project_import_not_number'),
+                    [(n, m) for n, m, _ in errors])
+
+    def test_empty_file(self):
+        "Test an empty file"
+        for filename in ['projects.xlsx', 'projects.xls', 'projects.csv']:
+            with self.subTest(filename=filename):
+                self.assertReadError(
+                    'msg_project_import_file_empty', b'', filename)
+
+    def test_header_only(self):
+        "Test a file with a header and no data row"
+        self.assertEqual(self.read(make_xlsx([HEADER]), 'p.xlsx'), [])
+        self.assertEqual(
+            self.read(make_csv([HEADER, [''] * 9, []]), 'p.csv'), [])
+
+    def test_no_header(self):
+        "Test a file with blank rows only"
+        self.assertReadError(
+            'msg_project_import_no_header', make_xlsx([]), 'p.xlsx')
+        self.assertReadError(
+            'msg_project_import_no_header', b'\r\n,,\r\n', 'p.csv')
+
+    def test_unknown_headers(self):
+        "Test unknown, missing and duplicate headers"
+        error = self.assertReadError(
+            'msg_project_import_unknown_columns',
+            make_xlsx([HEADER + ['Colour', '颜色'], ROW]), 'p.xlsx')
+        self.assertEqual(error.params['columns'], ['Colour', '颜色'])
+        error = self.assertReadError(
+            'msg_project_import_missing_columns',
+            make_csv([HEADER[:5]]), 'p.csv')
+        self.assertEqual(
+            error.params['columns'],
+            ['loan_amount', 'guarantee_amount', 'start_date', 'end_date'])
+        self.assertReadError(
+            'msg_project_import_duplicate_column',
+            make_csv([HEADER + ['Loan Amount']]), 'p.csv')
+
+    def test_formulas_and_error_cells(self):
+        "Test formulas and error values are refused in their cells"
+        def setup(sheet):
+            sheet['F2'] = '=G2*2'
+            sheet['G2'] = '#DIV/0!'
+        (_, values), = self.read(make_xlsx([HEADER, ROW], setup), 'p.xlsx')
+        self.assertIsInstance(values['loan_amount'], BadCell)
+        self.assertEqual(str(values['loan_amount']), '=G2*2')
+        self.assertRowErrors(values, [
+                ('loan_amount', 'msg_project_import_formula'),
+                ('guarantee_amount', 'msg_project_import_error_cell'),
+                ])
+
+    def test_merged_cells(self):
+        "Test merged cells are refused"
+        def setup(sheet):
+            sheet.merge_cells('A2:A3')
+        error = self.assertReadError(
+            'msg_project_import_merged_cells',
+            make_xlsx([HEADER, ROW, ROW], setup), 'p.xlsx')
+        self.assertEqual(error.params['cells'], 'A2:A3')
+        error = self.assertReadError(
+            'msg_project_import_merged_cells',
+            make_xls([HEADER, ROW, ROW], merge=(1, 2, 0, 0)), 'p.xls')
+        self.assertEqual(error.params['cells'], 'A2:A3')
+
+    def test_large_cell(self):
+        "Test a cell of 1 MiB"
+        row = ['x' * 1024 * 1024] + ROW[1:]
+        for data, filename in [
+                (make_xlsx([HEADER, row]), 'p.xlsx'),
+                (make_csv([HEADER, row]), 'p.csv')]:
+            with self.subTest(filename=filename):
+                error = self.assertReadError(
+                    'msg_project_import_cell_too_long', data, filename)
+                self.assertEqual(error.params['row'], 2)
+                self.assertEqual(error.params['column'], '借款人名称')
+
+    def test_wrong_encoding(self):
+        "Test .csv files neither in UTF-8 nor in GB18030"
+        for data in [
+                'Borrower Name,Bank\ncafé,x\n'.encode('latin-1'),
+                make_csv([HEADER, ROW], 'utf-16'),
+                codecs.BOM_UTF8 + make_csv([HEADER], 'gb18030'),
+                b'Borrower Name\x00,Bank\n']:
+            with self.subTest(data=data[:8]):
+                self.assertReadError(
+                    'msg_project_import_encoding', data, 'p.csv')
+
+    def test_extension_mismatch(self):
+        "Test files that are not what their extension says"
+        xlsx = make_xlsx([HEADER, ROW])
+        for data, filename in [
+                (xlsx, 'p.csv'),
+                (xlsx, 'p.xls'),
+                (make_csv([HEADER, ROW]), 'p.xlsx'),
+                (make_xls([HEADER, ROW]), 'p.xlsx'),
+                (b'%PDF-1.4\n', 'p.xlsx')]:
+            with self.subTest(filename=filename, data=data[:4]):
+                self.assertReadError(
+                    'msg_project_import_file_mismatch', data, filename)
+        for filename in ['p.txt', 'p.ods', 'p']:
+            with self.subTest(filename=filename):
+                self.assertReadError(
+                    'msg_project_import_file_type', xlsx, filename)
+
+    def test_unreadable(self):
+        "Test files of the right kind that cannot be read"
+        for data, filename in [
+                (make_zip({'hello.txt': b'hello'}), 'p.xlsx'),
+                (project_import_file.ZIP_MAGIC + b'\x00' * 100, 'p.xlsx'),
+                (project_import_file.OLE2_MAGIC + b'\x00' * 600, 'p.xls')]:
+            with self.subTest(filename=filename, data=data[:4]):
+                self.assertReadError(
+                    'msg_project_import_file_unreadable', data, filename)
+
+    def test_zip_bomb(self):
+        "Test .xlsx files that would expand too much"
+        bomb = make_zip({'xl/worksheets/sheet1.xml': b'\x00' * 8 * 2 ** 20})
+        self.assertReadError(
+            'msg_project_import_zip_bomb', bomb, 'bomb.xlsx')
+        xlsx = make_xlsx([HEADER, ROW])
+        with patch.object(project_import_file, 'MAX_UNCOMPRESSED_SIZE', 10000):
+            self.assertReadError(
+                'msg_project_import_zip_bomb', xlsx, 'bomb.xlsx')
+        with patch.object(project_import_file, 'MAX_PARTS', 3):
+            self.assertReadError(
+                'msg_project_import_zip_bomb', xlsx, 'bomb.xlsx')
+
+    def test_too_large(self):
+        "Test a file above the maximum size"
+        with patch.object(project_import_file, 'MAX_FILE_SIZE', 100):
+            self.assertReadError(
+                'msg_project_import_file_too_large',
+                make_csv([HEADER, ROW]), 'p.csv')
+
+    def test_template(self):
+        "Test the template has every column and reads back"
+        for language, header in [('en', 'Borrower Name'), ('zh_CN', '借款人名称')]:
+            with self.subTest(language=language):
+                data = template_file(language)
+                sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+                self.assertEqual(sheet['B1'].value, header)
+                reader = SheetReader(data, 'template.xlsx')
+                self.assertEqual(list(reader), [])
+                self.assertEqual(
+                    list(reader.headers), [c.name for c in COLUMNS])
+
+    def test_messages_exist(self):
+        "Test every message of the import is in message.xml"
+        folder = os.path.dirname(os.path.dirname(__file__))
+        ids = {
+            r.get('id') for r in ElementTree.parse(
+                os.path.join(folder, 'message.xml')).iter('record')}
+        used = set()
+        for name in ['project_import.py', 'project_import_file.py']:
+            with open(os.path.join(folder, name)) as file:
+                used.update(re.findall(r'msg_project_import_\w+', file.read()))
+        self.assertTrue(used)
+        self.assertEqual(used - ids, set())
+
+    def test_progress(self):
+        "Test the progress shown on a stream that is not a terminal"
+        stream = io.StringIO()
+        progress = Progress(stream, width=10)
+        for done in range(0, 101, 5):
+            progress('create', done, 100)
+        lines = stream.getvalue().splitlines()
+        self.assertEqual(len(lines), 11)
+        self.assertEqual(lines[-1], 'Creating   [##########] 100/100')
+
+
+class ImportFileTestCase(unittest.TestCase):
+    "Test the import of files that cannot be imported"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_module('reguarantee_base')
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        drop_db()
+
+    @with_transaction()
+    def test_bad_files_import_nothing(self):
+        "Test each bad file gives a clear error and imports nothing"
+        pool = Pool()
+        ProjectImport = pool.get('reguarantee.project.import', type='wizard')
+        Project = pool.get('reguarantee.project')
+        Borrower = pool.get('reguarantee.borrower')
+        xlsx = make_xlsx([HEADER, ROW])
+        bad_files = [
+            (b'', 'empty.xlsx', 'is empty'),
+            (make_xlsx([HEADER]), 'header.xlsx', 'no data row'),
+            (make_xlsx([['Colour'], ['red']]), 'colour.xlsx',
+                'unknown columns: Colour'),
+            (make_xlsx([HEADER, ROW], lambda s: s.merge_cells('A2:B2')),
+                'merged.xlsx', 'merged cells (A2:B2)'),
+            (make_csv([HEADER, ['x' * 2 ** 20] + ROW[1:]]), 'large.csv',
+                'Row 2, column "借款人名称"'),
+            ('借款人名称\n张三\n'.encode('utf-16'), 'utf16.csv',
+                'neither UTF-8 nor GB18030'),
+            (xlsx, 'xlsx.csv', 'not what its extension .csv says'),
+            (make_zip({'xl/worksheets/sheet1.xml': b'\x00' * 2 ** 23}),
+                'bomb.xlsx', 'refused'),
+            (xlsx, 'projects.pdf', 'not an .xlsx, .xls or .csv file'),
+            (xlsx, 'projects.xlsx', 'Choose an institution'),
+            ]
+        for data, filename, reason in bad_files:
+            with self.subTest(filename=filename):
+                with self.assertRaises(ProjectImportError) as context:
+                    ProjectImport.import_file(data, filename)
+                self.assertIn(reason, context.exception.message)
+        self.assertEqual(Project.search([], count=True), 0)
+        self.assertEqual(Borrower.search([], count=True), 0)
