@@ -1,0 +1,466 @@
+#!/usr/bin/env python3
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+"""Benchmark of the project batch import
+
+Generates an .xlsx of N realistic rows (about 2 % invalid: bad check digit,
+duplicate, missing field, over-limit amount) and times, each in a child
+process on a fresh copy of a prepared database:
+
+- import: ProjectImport.import_file in mode 'valid', the code shared by the
+  Import Projects wizard and the reguarantee-import command, then commit;
+- raw: the same valid rows created by one Borrower.create and one
+  Project.create call, without the import's validation, then commit.
+
+The peak memory is the ru_maxrss of the child process (resource.getrusage
+RUSAGE_SELF), which includes the pool and the file loaded.  Run it with
+python -O: without it trytond's ModelStorage.__init__ asserts over the whole
+id list.  PostgreSQL uses TRYTOND_DATABASE__URI (run under scripts/pg.sh
+run); SQLite uses a file database in a temporary folder."""
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TEMPLATE = 'bench_template'
+INSTITUTION = 'HF01'
+BANKS = ['徽商银行合肥分行', '中国工商银行合肥分行', '合肥科技农村商业银行']
+MAX_LOAN = Decimal('10000000')
+HEADER = [
+    '借款人名称', '借款人类型', '证件号码', '行业代码', '行政区划',
+    '贷款银行', '借款合同编号', '贷款金额', '担保金额', '起始日期',
+    '到期日期']
+CITIES = ['合肥', '芜湖', '蚌埠', '淮南', '马鞍山', '安庆', '滁州', '阜阳',
+    '六安', '宣城', '亳州', '黄山']
+REGIONS = ['340100', '340200', '340300', '340400', '340500', '340800',
+    '341100', '341200', '341500', '341800', '341600', '341000']
+WORDS = ['禾丰', '青禾', '瑞达', '恒信', '华源', '金穗', '鑫泰', '宏图',
+    '永安', '富民', '天成', '润泽', '兴农', '盛世', '嘉诚', '新月']
+TRADES = [
+    ('A0111', '农业科技'), ('A0311', '畜牧养殖'), ('C1311', '粮油食品'),
+    ('C1713', '纺织'), ('C3311', '金属制品'), ('C3899', '电器'),
+    ('A0511', '农业服务'), ('C2110', '家具')]
+SUFFIXES = ['有限公司', '有限责任公司', '股份有限公司']
+INVALID_KINDS = ['check_digit', 'duplicate', 'missing', 'over_limit']
+
+
+def uscc(serial, prefix):
+    from trytond.modules.reguarantee_base.identity import uscc_check_character
+    body = f'{prefix}{serial:09d}'[:17]
+    return body + uscc_check_character(body)
+
+
+def generate_rows(count, seed=1):
+    """Return the header and count rows, and the number of rows of each
+    kind of error; about 2 % of the rows are invalid"""
+    rng = random.Random(seed)
+    today = dt.date.today()
+    rows, invalid = [], dict.fromkeys(INVALID_KINDS, 0)
+    for i in range(count):
+        city = rng.randrange(len(CITIES))
+        code, trade = rng.choice(TRADES)
+        business = rng.random() < 0.2
+        kind = '个体工商户' if business else '企业'
+        name = CITIES[city] + rng.choice(WORDS) + rng.choice(WORDS) + trade
+        name += ('经营部' if business else rng.choice(SUFFIXES))
+        prefix = ('92' if business else '91') + REGIONS[city]
+        loan = Decimal(rng.randrange(10, 500) * 10000)
+        start = today - dt.timedelta(days=rng.randrange(0, 20))
+        row = [
+            name, kind, uscc(i + 1, prefix), code, REGIONS[city],
+            rng.choice(BANKS), 'LC%08d' % (i + 1), loan,
+            (loan * Decimal('0.8')).quantize(Decimal('1')),
+            start, start + dt.timedelta(days=rng.choice([180, 365, 730]))]
+        if i % 50 == 49:
+            error = INVALID_KINDS[(i // 50) % len(INVALID_KINDS)]
+            invalid[error] += 1
+            if error == 'check_digit':
+                check = row[2][-1]
+                row[2] = row[2][:-1] + ('1' if check != '1' else '2')
+            elif error == 'duplicate':
+                row = list(rows[rng.randrange(len(rows))])
+            elif error == 'missing':
+                row[5] = None
+            elif error == 'over_limit':
+                row[7] = MAX_LOAN * 2
+                row[8] = MAX_LOAN
+        rows.append(row)
+    return HEADER, rows, invalid
+
+
+def write_xlsx(path, header, rows):
+    from openpyxl import Workbook
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+
+
+# Child processes ----------------------------------------------------------
+
+def child_setup(database):
+    "Create the template database: company, institution, contract, bank"
+    os.environ['DB_NAME'] = database
+    from trytond.tests.test_tryton import activate_module
+    activate_module('reguarantee_base')
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool(database)
+    today = dt.date.today()
+    with Transaction().start(database, 0) as transaction:
+        Currency = pool.get('currency.currency')
+        Party = pool.get('party.party')
+        Company = pool.get('company.company')
+        User = pool.get('res.user')
+        Group = pool.get('res.group')
+        ModelData = pool.get('ir.model.data')
+        Institution = pool.get('reguarantee.institution')
+        Product = pool.get('reguarantee.product')
+        Contract = pool.get('reguarantee.contract')
+        currency, = Currency.create([{
+                    'name': "Yuan Renminbi", 'code': 'CNY', 'symbol': '¥',
+                    'digits': 2, 'rounding': Decimal('0.01'),
+                    }])
+        party, = Party.create([{'name': "安徽省再担保公司"}])
+        company, = Company.create([{
+                    'party': party.id, 'currency': currency.id}])
+        groups = [Group(ModelData.get_id('reguarantee_base', xml_id))
+            for xml_id in ['group_business', 'group_admin']]
+        admin, = User.search([('login', '=', 'admin')])
+        User.write([admin], {
+                'companies': [('add', [company.id])],
+                'company': company.id,
+                'groups': [('add', [g.id for g in groups])],
+                })
+        with transaction.set_context(company=company.id):
+            institution, = Institution.create([{
+                        'code': INSTITUTION, 'name': "合肥市融资担保有限公司",
+                        'uscc': uscc(1, '91340100'),
+                        'license_number': 'WD-' + INSTITUTION,
+                        'license_expiry': today + dt.timedelta(days=700),
+                        'net_assets': Decimal('1000000000000'),
+                        'company': company.id,
+                        }])
+            # The workflows are not under test: set the states directly
+            set_state(Institution, 'active')
+            product, = Product.create([{
+                        'code': '4222', 'name': "4222",
+                        'fee_rate': Decimal('0.005'),
+                        'share_institution': Decimal('0.4'),
+                        'share_reguarantor': Decimal('0.2'),
+                        'share_fund': Decimal('0.2'),
+                        'share_bank': Decimal('0.2'),
+                        'max_loan_amount': MAX_LOAN,
+                        'max_term_months': 36,
+                        'borrower_kinds': ['enterprise',
+                            'individual_business'],
+                        'industries': ['A', 'C'],
+                        'start_date': today - dt.timedelta(days=60),
+                        }])
+            contract, = Contract.create([{
+                        'institution': institution.id,
+                        'start_date': today - dt.timedelta(days=60),
+                        'end_date': today + dt.timedelta(days=3 * 365),
+                        'products': [('add', [product.id])],
+                        }])
+            Party.create([{'name': n} for n in BANKS])
+        set_state(Contract, 'signed')
+    return {}
+
+
+def set_state(Model, state):
+    from trytond.transaction import Transaction
+    table = Model.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*table.update([table.state], [state]))
+
+
+def open_database(database):
+    from trytond import config
+    config.update_etc()
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool(database)
+    with Transaction().start(database, 0, readonly=True):
+        pool.init()
+        User = pool.get('res.user')
+        user, = User.search([('login', '=', 'admin')])
+    with Transaction().start(database, user.id, readonly=True):
+        context = User.get_preferences(context_only=True)
+    return pool, user.id, context
+
+
+def rss_mib():
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_import(database, path):
+    "Time the import as the wizard and reguarantee-import do"
+    from trytond.transaction import Transaction
+    pool, user, context = open_database(database)
+    with open(path, 'rb') as file:
+        data = file.read()
+    rss_before = rss_mib()
+    start = time.perf_counter()
+    with Transaction().start(database, user, context=context):
+        Institution = pool.get('reguarantee.institution')
+        ProjectImport = pool.get(
+            'reguarantee.project.import', type='wizard')
+        institution, = Institution.search([('code', '=', INSTITUTION)])
+        with Transaction().set_context(company=institution.company.id):
+            result = ProjectImport.import_file(
+                data, os.path.basename(path), institution, 'valid')
+        reasons = {}
+        for _, column, reason in result.error_lines():
+            key = column or 'product (no column)'
+            reasons[key] = reasons.get(key, 0) + 1
+        imported, rejected = len(result.projects), len(result.rejected)
+    seconds = time.perf_counter() - start
+    return {
+        'seconds': seconds, 'imported': imported, 'rejected': rejected,
+        'errors_by_column': reasons,
+        'rss_before_mib': rss_before, 'peak_rss_mib': rss_mib(),
+        }
+
+
+def child_raw(database, path):
+    "Time one Borrower.create and one Project.create of the valid rows"
+    from trytond.transaction import Transaction
+    pool, user, context = open_database(database)
+    with open(path) as file:
+        rows = json.load(file)
+    rss_before = rss_mib()
+    start = time.perf_counter()
+    with Transaction().start(database, user, context=context):
+        Institution = pool.get('reguarantee.institution')
+        Party = pool.get('party.party')
+        Borrower = pool.get('reguarantee.borrower')
+        Project = pool.get('reguarantee.project')
+        institution, = Institution.search([('code', '=', INSTITUTION)])
+        contract, = institution.contracts
+        product, = contract.products
+        banks = {p.name: p.id for p in Party.search(
+                [('name', 'in', BANKS)])}
+        company = institution.company
+        with Transaction().set_context(company=company.id):
+            borrowers = Borrower.create([{
+                        'name': r[0],
+                        'kind': ('individual_business' if r[1] == '个体工商户'
+                            else 'enterprise'),
+                        'id_number': r[2], 'industry': r[3],
+                        'region': r[4],
+                        } for r in rows])
+            vlist = []
+            for row, borrower in zip(rows, borrowers):
+                guarantee = Decimal(row[8])
+                vlist.append({
+                        'company': company.id,
+                        'institution': institution.id,
+                        'contract': contract.id,
+                        'product': product.id,
+                        'borrower': borrower.id,
+                        'industry': row[3], 'region': row[4],
+                        'bank': banks[row[5]],
+                        'loan_contract_number': row[6],
+                        'loan_amount': Decimal(row[7]),
+                        'guarantee_amount': guarantee,
+                        'reguaranteed_amount': (
+                            guarantee * product.share_reguarantor),
+                        'start_date': dt.date.fromisoformat(row[9]),
+                        'end_date': dt.date.fromisoformat(row[10]),
+                        'state': 'submitted',
+                        })
+            projects = Project.create(vlist)
+        imported = len(projects)
+    seconds = time.perf_counter() - start
+    return {
+        'seconds': seconds, 'imported': imported, 'rejected': 0,
+        'rss_before_mib': rss_before, 'peak_rss_mib': rss_mib(),
+        }
+
+
+CHILDREN = {
+    'setup': lambda a: child_setup(a.database),
+    'import': lambda a: child_import(a.database, a.file),
+    'raw': lambda a: child_raw(a.database, a.file),
+    }
+
+
+# Parent -------------------------------------------------------------------
+
+class Backend:
+    def __init__(self, name, folder):
+        self.name = name
+        self.folder = folder
+        self.env = dict(os.environ)
+        if name == 'sqlite':
+            self.env['TRYTOND_DATABASE__URI'] = 'sqlite://'
+            self.env['TRYTOND_DATABASE__PATH'] = folder
+            self.env.pop('DB_CACHE', None)
+        elif not self.env.get('TRYTOND_DATABASE__URI', '').startswith(
+                'postgresql'):
+            sys.exit("TRYTOND_DATABASE__URI must be a postgresql:// URI "
+                "(run under scripts/pg.sh run)")
+        else:
+            self.env.pop('DB_CACHE', None)
+        self.count = 0
+
+    def child(self, command, database, path=None):
+        args = [sys.executable, '-O', os.path.abspath(__file__),
+            '--child', command, '--database', database]
+        if path:
+            args += ['--file', path]
+        process = subprocess.run(
+            args, env=self.env, stdout=subprocess.PIPE, check=True)
+        return json.loads(process.stdout.decode().splitlines()[-1])
+
+    def setup(self):
+        self.drop(TEMPLATE)
+        self.child('setup', TEMPLATE)
+
+    def copy(self):
+        self.count += 1
+        name = 'bench_%s' % self.count
+        self.drop(name)
+        if self.name == 'sqlite':
+            shutil.copy(self.path(TEMPLATE), self.path(name))
+        else:
+            self.execute('CREATE DATABASE "%s" TEMPLATE "%s"' % (
+                    name, TEMPLATE))
+        return name
+
+    def drop(self, name):
+        if self.name == 'sqlite':
+            if os.path.exists(self.path(name)):
+                os.remove(self.path(name))
+        else:
+            self.execute('DROP DATABASE IF EXISTS "%s"' % name)
+
+    def path(self, name):
+        return os.path.join(self.folder, name + '.sqlite')
+
+    def execute(self, query):
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+        uri = self.env['TRYTOND_DATABASE__URI']
+        params = conninfo_to_dict(uri)
+        params['dbname'] = 'postgres'
+        with psycopg.connect(make_conninfo(**params),
+                autocommit=True) as connection:
+            connection.execute(query)
+
+
+def get_parser():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--rows', type=int, nargs='+', action='extend',
+        metavar='N', help="numbers of rows (default: 10000)")
+    parser.add_argument('--backend', choices=['sqlite', 'postgresql'],
+        default='sqlite')
+    parser.add_argument('--raw', action=argparse.BooleanOptionalAction,
+        default=True, help="also time the raw Project.create (default)")
+    parser.add_argument('--json', metavar='FILE',
+        help="write the results to this file")
+    parser.add_argument('--keep', metavar='FOLDER',
+        help="work in this folder and keep it")
+    parser.add_argument('--child', choices=sorted(CHILDREN),
+        help=argparse.SUPPRESS)
+    parser.add_argument('--database', help=argparse.SUPPRESS)
+    parser.add_argument('--file', help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv=None):
+    options = get_parser().parse_args(argv)
+    if options.child:
+        result = CHILDREN[options.child](options)
+        sys.stdout.write('\n' + json.dumps(result) + '\n')
+        return 0
+    if not sys.flags.optimize:
+        sys.exit("run the benchmark with python -O")
+    folder = options.keep or tempfile.mkdtemp(prefix='bench-import-')
+    os.makedirs(folder, exist_ok=True)
+    try:
+        return run(options, folder)
+    finally:
+        if not options.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(options, folder):
+    import trytond
+    backend = Backend(options.backend, folder)
+    start = time.perf_counter()
+    backend.setup()
+    print("setup of the template database: %.1f s" % (
+            time.perf_counter() - start), file=sys.stderr)
+    results = []
+    for count in options.rows or [10000]:
+        header, rows, invalid = generate_rows(count)
+        path = os.path.join(folder, 'projects-%s.xlsx' % count)
+        write_xlsx(path, header, rows)
+        measures = [('import', path)]
+        if options.raw:
+            seen, valid = set(), []
+            for row, number in zip(rows, range(count)):
+                if number % 50 == 49 or (row[2], row[6]) in seen:
+                    continue
+                seen.add((row[2], row[6]))
+                valid.append([str(v) for v in row])
+            raw_path = os.path.join(folder, 'raw-%s.json' % count)
+            with open(raw_path, 'w') as file:
+                json.dump(valid, file)
+            measures.append(('raw', raw_path))
+        for kind, measure_path in measures:
+            database = backend.copy()
+            result = backend.child(kind, database, measure_path)
+            backend.drop(database)
+            result.update({
+                    'backend': options.backend, 'rows': count, 'path': kind,
+                    'invalid_generated': invalid,
+                    'rows_per_s': (
+                        count if kind == 'import' else result['imported'])
+                    / result['seconds'],
+                    })
+            results.append(result)
+            print_result(result)
+    print_table(results)
+    if options.json:
+        with open(options.json, 'w') as file:
+            json.dump({
+                    'date': dt.datetime.now().isoformat(timespec='seconds'),
+                    'trytond': trytond.__version__,
+                    'python': sys.version.split()[0],
+                    'results': results,
+                    }, file, indent=2, ensure_ascii=False)
+    return 0
+
+
+def print_result(result):
+    print(json.dumps(result, ensure_ascii=False), file=sys.stderr)
+
+
+def print_table(results):
+    print('%-10s %8s %-6s %9s %8s %8s %8s %9s' % (
+            'backend', 'rows', 'path', 'seconds', 'rows/s', 'imported',
+            'rejected', 'peak MiB'))
+    for r in results:
+        print('%-10s %8d %-6s %9.1f %8.0f %8d %8d %9.0f' % (
+                r['backend'], r['rows'], r['path'], r['seconds'],
+                r['rows_per_s'], r['imported'], r['rejected'],
+                r['peak_rss_mib']))
+
+
+if __name__ == '__main__':
+    sys.exit(main())
