@@ -358,6 +358,13 @@ class User(metaclass=PoolMeta):
         'res_user.get_reguarantee_institutions', context=False)
 
     @classmethod
+    def get_default_reguarantee_institution(cls):
+        "Return the id of the current user's institution if it is the only one"
+        institutions = cls.get_reguarantee_institutions()
+        if len(institutions) == 1:
+            return institutions[0]
+
+    @classmethod
     def get_reguarantee_institutions(cls):
         "Return a tuple of the ids of the current user's institutions"
         pool = Pool()

@@ -227,9 +227,7 @@ class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
     def default_institution(cls):
         pool = Pool()
         User = pool.get('res.user')
-        institutions = User.get_reguarantee_institutions()
-        if len(institutions) == 1:
-            return institutions[0]
+        return User.get_default_reguarantee_institution()
 
     @fields.depends('company')
     def on_change_with_currency(self, name=None):

@@ -494,9 +494,7 @@ class ProjectImportStart(ModelView):
     def default_institution(cls):
         pool = Pool()
         User = pool.get('res.user')
-        institutions = User.get_reguarantee_institutions()
-        if len(institutions) == 1:
-            return institutions[0]
+        return User.get_default_reguarantee_institution()
 
     @classmethod
     def default_mode(cls):
