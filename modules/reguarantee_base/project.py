@@ -315,7 +315,8 @@ class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
     def get_errors(self):
         """Return the reasons, as messages, why the project cannot be filed
 
-        Each message is a SubmissionError naming the field it is about."""
+        Each message is a SubmissionError naming the field it is about.
+        When a product covers the project, it is set on the project."""
         errors = []
 
         def error(field, msg_id, **kwargs):
@@ -342,7 +343,9 @@ class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
                 loan_amount=self.loan_amount)
         if not errors:
             contract, product, reasons = self.match_product()
-            if not product:
+            if product:
+                self.set_product(contract, product)
+            else:
                 error('product', 'msg_project_no_product',
                     reasons='\n'.join(reasons))
         return errors
@@ -477,9 +480,9 @@ class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
         if errors:
             raise ProjectValidationError('\n'.join(errors))
 
-    def set_product(self):
+    def set_product(self, contract, product):
         "Set the contract and the product matched and the re-guaranteed amount"
-        self.contract, self.product, _ = self.match_product()
+        self.contract, self.product = contract, product
         self.reguaranteed_amount = self.currency.round(
             self.guarantee_amount * self.product.share_reguarantor)
 
@@ -487,9 +490,8 @@ class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('submitted')
     def submit(cls, projects):
+        # the check sets the matched product of each project
         cls.check_submission(projects)
-        for project in projects:
-            project.set_product()
         cls.save(projects)
 
     @classmethod

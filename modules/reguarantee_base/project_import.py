@@ -373,8 +373,6 @@ class ProjectImport(Wizard):
                 if p.borrower.id is None}.values())
         for sub_borrowers in grouped_slice(new_borrowers, BATCH_SIZE):
             Borrower.save(list(sub_borrowers))
-        for project in projects:
-            project.set_product()
         progress('create', 0, len(projects))
         for sub_projects in grouped_slice(projects, BATCH_SIZE):
             vlist = [cls._get_project_values(p) for p in sub_projects]
