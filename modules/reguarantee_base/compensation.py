@@ -207,20 +207,12 @@ class Compensation(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
         pool = Pool()
         Configuration = pool.get('reguarantee.configuration')
         configuration = Configuration(1)
-        levels = {}
-        for compensation in compensations:
-            company = compensation.company.id
-            amount = compensation.claim_amount or 0
-            level = 1
-            for threshold_level, field_name in [
-                    (2, 'compensation_level2_amount'),
-                    (3, 'compensation_level3_amount')]:
-                threshold = configuration.get_multivalue(
-                    field_name, company=company)
-                if threshold is not None and amount > threshold:
-                    level = threshold_level
-            levels[compensation.id] = level
-        return levels
+        return {
+            c.id: configuration.get_approval_level(
+                c.claim_amount,
+                ['compensation_level2_amount', 'compensation_level3_amount'],
+                c.company.id)
+            for c in compensations}
 
     @classmethod
     def get_recovered_amounts(cls, compensations, names):

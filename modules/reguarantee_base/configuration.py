@@ -88,6 +88,16 @@ class Configuration(
             return pool.get('reguarantee.configuration.company')
         return super().multivalue_model(field)
 
+    def get_approval_level(self, amount, threshold_names, company):
+        """Return the approval level of the amount: 1, or n + 1 when it is
+        above the n-th company threshold of threshold_names"""
+        level = 1
+        for number, name in enumerate(threshold_names, 2):
+            threshold = self.get_multivalue(name, company=company)
+            if threshold is not None and (amount or 0) > threshold:
+                level = number
+        return level
+
     @classmethod
     def default_release_reminder_days(cls):
         return 30

@@ -250,14 +250,11 @@ class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
         pool = Pool()
         Configuration = pool.get('reguarantee.configuration')
         configuration = Configuration(1)
-        levels = {}
-        for project in projects:
-            threshold = configuration.get_multivalue(
-                'project_file_approval_amount', company=project.company.id)
-            levels[project.id] = 2 if (
-                threshold is not None
-                and (project.guarantee_amount or 0) > threshold) else 1
-        return levels
+        return {
+            p.id: configuration.get_approval_level(
+                p.guarantee_amount, ['project_file_approval_amount'],
+                p.company.id)
+            for p in projects}
 
     def get_rec_name(self, name):
         return self.number or str(self.id)
