@@ -6,6 +6,7 @@ from trytond.model import ModelSQL, ModelView, Unique, fields
 
 from .exceptions import IdentityNumberError
 from .identity import is_valid_resident_id, is_valid_uscc
+from .model import RecNamesSearchMixin
 from .product import BORROWER_KINDS
 
 #: Borrower kinds identified by a unified social credit code; the others
@@ -20,8 +21,9 @@ def is_valid_borrower_id(kind, id_number):
     return is_valid_resident_id(id_number)
 
 
-class Borrower(ModelSQL, ModelView):
+class Borrower(RecNamesSearchMixin, ModelSQL, ModelView):
     __name__ = 'reguarantee.borrower'
+    _rec_names_search = ['name', 'id_number']
 
     name = fields.Char("Name", required=True, strip=True)
     kind = fields.Selection(BORROWER_KINDS, "Kind", required=True)
@@ -58,18 +60,6 @@ class Borrower(ModelSQL, ModelView):
 
     def get_rec_name(self, name):
         return f'{self.name} ({self.id_number})'
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        if operator.startswith('!') or operator.startswith('not '):
-            bool_op = 'AND'
-        else:
-            bool_op = 'OR'
-        return [bool_op,
-            ('name', operator, operand, *extra),
-            ('id_number', operator, operand, *extra),
-            ]
 
     @classmethod
     def validate_fields(cls, borrowers, field_names):

@@ -12,6 +12,7 @@ from trytond.transaction import Transaction, without_check_access
 from .approval import ApprovalHistoryMixin
 from .exceptions import AmountError, IdentityNumberError, OnboardingError
 from .identity import is_valid_uscc
+from .model import RecNamesSearchMixin
 
 _states = {
     'readonly': Eval('state') != 'draft',
@@ -27,8 +28,11 @@ CHANGEABLE_FIELDS = [
     'net_assets', 'region', 'small_micro_agriculture']
 
 
-class Institution(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
+class Institution(
+        RecNamesSearchMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
+        ModelView):
     __name__ = 'reguarantee.institution'
+    _rec_names_search = ['code', 'name', 'uscc']
     _rec_name = 'name'
 
     company = fields.Many2One(
@@ -166,19 +170,6 @@ class Institution(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
 
     def get_rec_name(self, name):
         return f'[{self.code}] {self.name}' if self.code else self.name
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        if operator.startswith('!') or operator.startswith('not '):
-            bool_op = 'AND'
-        else:
-            bool_op = 'OR'
-        return [bool_op,
-            ('code', operator, operand, *extra),
-            ('name', operator, operand, *extra),
-            ('uscc', operator, operand, *extra),
-            ]
 
     @classmethod
     def validate_fields(cls, institutions, field_names):

@@ -9,6 +9,7 @@ from trytond.modules.currency.fields import Monetary
 from trytond.transaction import Transaction
 
 from .exceptions import AmountError, DateOrderError, ShareError
+from .model import RecNamesSearchMixin
 
 BORROWER_KINDS = [
     ('enterprise', "Enterprise"),
@@ -51,8 +52,9 @@ def _share(string, help):
         string, digits=RATE_DIGITS, required=True, help=help)
 
 
-class Product(DeactivableMixin, ModelSQL, ModelView):
+class Product(RecNamesSearchMixin, DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'reguarantee.product'
+    _rec_names_search = ['code', 'name']
 
     company = fields.Many2One('company.company', "Company", required=True)
     code = fields.Char("Code", required=True, strip=True)
@@ -161,18 +163,6 @@ class Product(DeactivableMixin, ModelSQL, ModelView):
 
     def get_rec_name(self, name):
         return f'[{self.code}] {self.name}'
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        if operator.startswith('!') or operator.startswith('not '):
-            bool_op = 'AND'
-        else:
-            bool_op = 'OR'
-        return [bool_op,
-            ('code', operator, operand, *extra),
-            ('name', operator, operand, *extra),
-            ]
 
     @property
     def total_share(self):

@@ -18,6 +18,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from .approval import ApprovalHistoryMixin
 from .borrower import is_valid_borrower_id
 from .exceptions import ProjectValidationError
+from .model import RecNamesSearchMixin
 
 _states = {
     'readonly': Eval('state') != 'draft',
@@ -33,8 +34,12 @@ class SubmissionError(str):
         return error
 
 
-class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
+class Project(
+        RecNamesSearchMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
+        ModelView):
     __name__ = 'reguarantee.project'
+    _rec_names_search = [
+        'number', 'loan_contract_number', 'borrower.rec_name']
     _rec_name = 'number'
 
     company = fields.Many2One(
@@ -258,19 +263,6 @@ class Project(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
 
     def get_rec_name(self, name):
         return self.number or str(self.id)
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        if operator.startswith('!') or operator.startswith('not '):
-            bool_op = 'AND'
-        else:
-            bool_op = 'OR'
-        return [bool_op,
-            ('number', operator, operand, *extra),
-            ('loan_contract_number', operator, operand, *extra),
-            ('borrower.rec_name', operator, operand, *extra),
-            ]
 
     @classmethod
     def preprocess_values(cls, mode, values):
