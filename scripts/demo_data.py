@@ -336,9 +336,6 @@ def log(message):
 
 
 # --- identity numbers ------------------------------------------------------
-USCC_ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY'
-
-
 def organization_code(body):
     "Return the 9-character organization code (GB 11714) of an 8-digit body"
     weights = [3, 7, 9, 10, 5, 8, 4, 2]
@@ -347,18 +344,13 @@ def organization_code(body):
     return body + {10: 'X', 11: '0'}.get(check, str(check))
 
 
-def uscc_check_character(code):
-    "Return the check character of the first 17 characters (GB 32100-2015)"
-    total = sum(
-        USCC_ALPHABET.index(c) * pow(3, i, 31)
-        for i, c in enumerate(code[:17]))
-    return USCC_ALPHABET[(31 - total % 31) % 31]
-
-
 def make_uscc(region, number):
     """Return a valid USCC of an enterprise ("91") registered in region
     (GB/T 2260 code) with a deterministic organization code from number"""
     body = f'{(number * 7919 + 31415926) % 10 ** 8:08d}'
+    # imported here: importing trytond fixes its backend from the
+    # configuration, which the callers set up first
+    from trytond.modules.reguarantee_base.identity import uscc_check_character
     code = '91' + region + organization_code(body)
     return code + uscc_check_character(code)
 
