@@ -14,7 +14,9 @@ import datetime
 import re
 import time
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
 
 #: sao's dialogs that report a problem to the user
 PROBLEM_DIALOGS = ('.warning-dialog', '.error-dialog', '.user-warning-dialog')
@@ -194,12 +196,19 @@ class Sao:
 
     def save(self):
         self.toolbar_button('save').click()
+        # sao may send the create only after the quiet time of wait_idle
+        # (validation, pending changes): wait for the saved record itself
+        try:
+            self.page.wait_for_function(
+                "() => { const record = "
+                "Sao.Tab.tabs.get_current().screen.current_record; "
+                "return record && record.id >= 0; }")
+        except PlaywrightTimeoutError:
+            self.check_no_problem()  # an error dialog says why
+            raise AssertionError("the record was not saved")
         self.wait_idle()
-        record_id = self.page.evaluate(
+        return self.page.evaluate(
             "() => Sao.Tab.tabs.get_current().screen.current_record.id")
-        assert record_id is not None and record_id >= 0, (
-            "the record was not saved")
-        return record_id
 
     def reload(self):
         self.toolbar_button('reload').click()
