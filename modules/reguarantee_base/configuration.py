@@ -75,6 +75,10 @@ class Configuration(
         domain=[('release_reminder_days', '>=', 0)],
         help="How many days before a project's end date its institution "
         "and the business staff are reminded to release it.")
+    release_reminder_email = fields.Boolean(
+        "Release Reminder E-mail",
+        help="Also send the release reminders by e-mail to the users who "
+        "have an e-mail address (the server needs an [email] uri).")
 
     @classmethod
     def multivalue_model(cls, field):
@@ -101,6 +105,10 @@ class Configuration(
     @classmethod
     def default_release_reminder_days(cls):
         return 30
+
+    @classmethod
+    def default_release_reminder_email(cls):
+        return False
 
     @classmethod
     def default_contract_sequence(cls, **pattern):

@@ -2,15 +2,18 @@
 # at the top level of this repository contains the full copyright notices and
 # license terms.
 from collections import defaultdict
+from email.message import EmailMessage
 
 from dateutil.relativedelta import relativedelta
 
+import trytond.config as config
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
+from trytond.sendmail import send_message_transactional
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
@@ -587,12 +590,15 @@ class Project(
 
     @classmethod
     def _notify_release(cls, projects, msg_id):
-        "Send one notification per user listing the projects"
+        """Send one notification per user listing the projects, and an
+        e-mail to those with an address when the configuration says so"""
         pool = Pool()
+        Configuration = pool.get('reguarantee.configuration')
         ModelData = pool.get('ir.model.data')
         User = pool.get('res.user')
         if not projects:
             return
+        email = Configuration(1).release_reminder_email
         staff = User.search([
                 ('groups', '=', ModelData.get_id(
                         'reguarantee_base', 'group_business')),
@@ -608,10 +614,34 @@ class Project(
                     if user.language else None):
                 label = gettext(
                     'reguarantee_base.' + msg_id, count=len(user_projects))
+                if email and user.email:
+                    send_message_transactional(cls._get_release_email(
+                            user, user_projects, label))
             cls.notify_user(
                 user_projects, 'tryton-calendar', label,
                 description=', '.join(p.rec_name for p in user_projects),
                 user=user.id)
+
+    @classmethod
+    def _get_release_email(cls, user, projects, subject):
+        "Return the e-mail to user listing the projects (context language)"
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        lang = Lang.get()
+        lines = [subject, '']
+        for project in projects:
+            lines.append(gettext(
+                    'reguarantee_base.msg_project_release_email_line',
+                    number=project.rec_name, borrower=project.borrower.name,
+                    end_date=lang.strftime(project.end_date)))
+        lines += ['', gettext(
+                'reguarantee_base.msg_project_release_email_footer')]
+        msg = EmailMessage()
+        msg['From'] = config.get('email', 'from')
+        msg['To'] = user.email
+        msg['Subject'] = subject
+        msg.set_content('\n'.join(lines))
+        return msg
 
     @classmethod
     @Workflow.transition('released')

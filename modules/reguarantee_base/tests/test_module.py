@@ -1,14 +1,25 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
+import datetime as dt
 import unittest
+from decimal import Decimal
+from unittest.mock import patch
 
-from trytond.modules.company.tests import CompanyTestMixin
+from trytond.modules.company.tests import (
+    CompanyTestMixin, create_company, set_company)
 from trytond.modules.reguarantee_base.identity import (
     is_valid_resident_id, is_valid_uscc, resident_id_check_character,
     uscc_check_character)
 from trytond.modules.reguarantee_base.tests import ZhCNTranslationTestMixin
-from trytond.tests.test_tryton import ModuleTestCase
+from trytond.modules.reguarantee_base.tests.tools import make_uscc
+from trytond.pool import Pool
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.tools import find_path
+from trytond.transaction import Transaction
+
+SEND_MESSAGE = (
+    'trytond.modules.reguarantee_base.project.send_message_transactional')
 
 
 class IdentityTestCase(unittest.TestCase):
@@ -54,6 +65,144 @@ class ReguaranteeBaseTestCase(
         ZhCNTranslationTestMixin, CompanyTestMixin, ModuleTestCase):
     "Test Re-guarantee Base module"
     module = 'reguarantee_base'
+
+    def create_release_projects(self, company):
+        """Create two institutions with their users, a business user and
+        filed projects: due for release, overdue and due of the other
+        institution; return the users and the projects by name"""
+        pool = Pool()
+        Borrower = pool.get('reguarantee.borrower')
+        Institution = pool.get('reguarantee.institution')
+        Lang = pool.get('ir.lang')
+        ModelData = pool.get('ir.model.data')
+        Party = pool.get('party.party')
+        Project = pool.get('reguarantee.project')
+        User = pool.get('res.user')
+
+        today = dt.date.today()
+        zh_cn, = Lang.search([('code', '=', 'zh_CN')])
+        Lang.write([zh_cn], {'translatable': True})
+        users = dict(zip(['operator', 'other', 'business', 'no_email'],
+                User.create([{
+                            'login': 'operator', 'name': "Operator",
+                            'email': 'operator@example.com',
+                            'language': zh_cn.id,
+                            }, {
+                            'login': 'other', 'name': "Other",
+                            'email': 'other@example.com',
+                            }, {
+                            'login': 'business', 'name': "Business",
+                            'email': 'business@example.com',
+                            'groups': [('add', [ModelData.get_id(
+                                            'reguarantee_base',
+                                            'group_business')])],
+                            }, {
+                            'login': 'no_email', 'name': "No E-mail",
+                            }])))
+        institution, other = Institution.create([{
+                    'company': company.id, 'code': code, 'name': code,
+                    'uscc': make_uscc(serial), 'state': 'active',
+                    'license_number': 'WD-%s' % code,
+                    'license_expiry': today + dt.timedelta(days=700),
+                    'net_assets': Decimal('300000000'),
+                    'users': [('add', [u.id for u in institution_users])],
+                    } for serial, (code, institution_users) in enumerate([
+                        ('HF01', [users['operator'], users['no_email']]),
+                        ('WH01', [users['other']]),
+                        ], 1)])
+        borrower, = Borrower.create([{
+                    'name': "合肥禾丰农业科技有限公司",
+                    'id_number': make_uscc(501),
+                    }])
+        bank, = Party.create([{'name': "Bank"}])
+        projects = dict(zip(['due', 'overdue', 'other_due'],
+                Project.create([{
+                            'company': company.id,
+                            'institution': project_institution.id,
+                            'borrower': borrower.id,
+                            'bank': bank.id,
+                            'loan_contract_number': 'L-%s' % days,
+                            'loan_amount': Decimal(1000),
+                            'guarantee_amount': Decimal(1000),
+                            'start_date': today - dt.timedelta(days=400),
+                            'end_date': today + dt.timedelta(days=days),
+                            'state': 'filed',
+                            } for project_institution, days in [
+                            (institution, 10), (institution, -5),
+                            (other, 20)]])))
+        return users, projects
+
+    @with_transaction()
+    def test_remind_releases_no_email(self):
+        "Test the release reminders are not e-mailed by default"
+        pool = Pool()
+        Project = pool.get('reguarantee.project')
+        company = create_company()
+        with set_company(company):
+            self.create_release_projects(company)
+            with patch(SEND_MESSAGE) as send_message:
+                Project.remind_releases()
+
+            send_message.assert_not_called()
+            self.assertEqual(len(Transaction().user_notifications), 7)
+
+    @with_transaction()
+    def test_remind_releases_email(self):
+        "Test the release reminders are e-mailed once to users with address"
+        pool = Pool()
+        Configuration = pool.get('reguarantee.configuration')
+        Project = pool.get('reguarantee.project')
+        Translation = pool.get('ir.translation')
+        company = create_company()
+        Translation.translation_import(
+            'zh_CN', 'reguarantee_base',
+            find_path('reguarantee_base/locale/zh_CN.po'))
+        with set_company(company):
+            users, projects = self.create_release_projects(company)
+            configuration = Configuration(1)
+            configuration.release_reminder_email = True
+            configuration.save()
+            with patch(SEND_MESSAGE) as send_message:
+                Project.remind_releases()
+            with patch(SEND_MESSAGE) as send_again:
+                Project.remind_releases()
+
+            send_again.assert_not_called()
+            messages = {
+                (m['To'], m['Subject']): m.get_content()
+                for m, in (c.args for c in send_message.call_args_list)}
+            due_subject = "%s re-guarantee projects are due for release"
+            self.assertEqual(sorted(messages), [
+                    ('business@example.com',
+                        "1 re-guarantee projects are past their end date "
+                        "and not released"),
+                    ('business@example.com', due_subject % 2),
+                    ('operator@example.com', "1 个再担保项目即将到期，待解保"),
+                    ('operator@example.com', "1 个再担保项目已过到期日仍未解保"),
+                    ('other@example.com', due_subject % 1),
+                    ])
+            self.assertEqual(send_message.call_count, len(messages))
+            notified = [n.user for n in Transaction().user_notifications]
+            self.assertEqual(len(notified), 7)
+            self.assertEqual(notified.count(users['no_email']), 2)
+
+            due, other_due = projects['due'], projects['other_due']
+            operator = messages[
+                'operator@example.com', "1 个再担保项目即将到期，待解保"]
+            self.assertIn(
+                "- %s，合肥禾丰农业科技有限公司，到期日 %s\n" % (
+                    due.number, due.end_date.strftime('%Y-%m-%d')),
+                operator)
+            self.assertNotIn(other_due.number, operator)
+            business = messages['business@example.com', due_subject % 2]
+            for project in [due, other_due]:
+                self.assertIn(
+                    "- %s, 合肥禾丰农业科技有限公司, ending on %s\n" % (
+                        project.number,
+                        project.end_date.strftime('%m/%d/%Y')),
+                    business)
+            self.assertLess(
+                business.index(due.number), business.index(other_due.number))
 
 
 del ModuleTestCase
