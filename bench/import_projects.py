@@ -20,6 +20,7 @@ id list.  PostgreSQL uses TRYTOND_DATABASE__URI (run under scripts/pg.sh
 run); SQLite uses a file database in a temporary folder."""
 import argparse
 import datetime as dt
+import io
 import json
 import os
 import random
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from decimal import Decimal
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -98,13 +100,29 @@ def generate_rows(count, seed=1):
 
 
 def write_xlsx(path, header, rows):
+    """Write the rows as Excel, WPS and LibreOffice do: with the sheet's
+    dimension, which openpyxl's write-only mode leaves out (openpyxl's
+    read-only reader then parses the whole sheet once more to find it)"""
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()
     sheet.append(header)
     for row in rows:
         sheet.append(row)
-    workbook.save(path)
+    content = io.BytesIO()
+    workbook.save(content)
+    dimension = '<dimension ref="A1:%s%d"/>' % (
+        get_column_letter(len(header)), len(rows) + 1)
+    with zipfile.ZipFile(content) as source, \
+            zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == 'xl/worksheets/sheet1.xml':
+                data = data.replace(
+                    b'<sheetViews>', dimension.encode() + b'<sheetViews>', 1)
+                assert dimension.encode() in data
+            target.writestr(info, data)
 
 
 # Child processes ----------------------------------------------------------

@@ -6,7 +6,7 @@ from trytond.model import ModelSQL, ModelView, Unique, fields
 
 from .exceptions import IdentityNumberError
 from .identity import is_valid_resident_id, is_valid_uscc
-from .model import RecNamesSearchMixin
+from .model import PrevalidatedMixin, RecNamesSearchMixin
 from .product import BORROWER_KINDS
 
 #: Borrower kinds identified by a unified social credit code; the others
@@ -21,7 +21,8 @@ def is_valid_borrower_id(kind, id_number):
     return is_valid_resident_id(id_number)
 
 
-class Borrower(RecNamesSearchMixin, ModelSQL, ModelView):
+class Borrower(
+        PrevalidatedMixin, RecNamesSearchMixin, ModelSQL, ModelView):
     __name__ = 'reguarantee.borrower'
     _rec_names_search = ['name', 'id_number']
 

@@ -1,6 +1,7 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
+import functools
 from collections import defaultdict
 from email.message import EmailMessage
 
@@ -21,11 +22,18 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from .approval import ApprovalHistoryMixin
 from .borrower import is_valid_borrower_id
 from .exceptions import ProjectValidationError
-from .model import RecNamesSearchMixin
+from .model import PrevalidatedMixin, RecNamesSearchMixin
 
 _states = {
     'readonly': Eval('state') != 'draft',
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def term_months(start_date, end_date):
+    "Return the number of months from start to end date, a started one counts"
+    delta = relativedelta(end_date, start_date)
+    return delta.years * 12 + delta.months + bool(delta.days)
 
 
 class SubmissionError(str):
@@ -37,9 +45,29 @@ class SubmissionError(str):
         return error
 
 
+class ProductTerms:
+    "The eligibility terms of a product under a contract, read once"
+    __slots__ = (
+        'contract', 'product', 'signed', 'contract_start', 'contract_end',
+        'product_active', 'borrower_kinds', 'industries', 'max_loan_amount',
+        'max_term_months')
+
+    def __init__(self, contract, product):
+        self.contract = contract
+        self.product = product
+        self.signed = contract.state == 'signed'
+        self.contract_start = contract.start_date
+        self.contract_end = contract.end_date
+        self.product_active = product.active
+        self.borrower_kinds = frozenset(product.borrower_kinds or ())
+        self.industries = frozenset(product.industries or ())
+        self.max_loan_amount = product.max_loan_amount
+        self.max_term_months = product.max_term_months
+
+
 class Project(
-        RecNamesSearchMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
-        ModelView):
+        PrevalidatedMixin, RecNamesSearchMixin, ApprovalHistoryMixin,
+        Workflow, ModelSQL, ModelView):
     __name__ = 'reguarantee.project'
     _rec_names_search = [
         'number', 'loan_contract_number', 'borrower.rec_name']
@@ -244,8 +272,7 @@ class Project(
     @fields.depends('start_date', 'end_date')
     def on_change_with_term_months(self, name=None):
         if self.start_date and self.end_date:
-            delta = relativedelta(self.end_date, self.start_date)
-            return delta.years * 12 + delta.months + bool(delta.days)
+            return term_months(self.start_date, self.end_date)
 
     @fields.depends('borrower', 'industry', 'region')
     def on_change_borrower(self):
@@ -304,11 +331,13 @@ class Project(
             self.institution.id, self.borrower.id_number, self.bank.id,
             self.loan_contract_number)
 
-    def get_errors(self):
+    def get_errors(self, cache=None):
         """Return the reasons, as messages, why the project cannot be filed
 
         Each message is a SubmissionError naming the field it is about.
-        When a product covers the project, it is set on the project."""
+        When a product covers the project, it is set on the project.  cache
+        keeps the contracts and products read across the projects of one
+        validation (see candidate_products)."""
         errors = []
 
         def error(field, msg_id, **kwargs):
@@ -334,7 +363,7 @@ class Project(
                 guarantee_amount=self.guarantee_amount,
                 loan_amount=self.loan_amount)
         if not errors:
-            contract, product, reasons = self.match_product()
+            contract, product, reasons = self.match_product(cache)
             if product:
                 self.set_product(contract, product)
             else:
@@ -342,69 +371,84 @@ class Project(
                     reasons='\n'.join(reasons))
         return errors
 
-    def candidate_products(self):
-        "Yield the (contract, product) pairs that may cover the project"
-        if self.contract:
-            contracts = [self.contract]
-        else:
-            contracts = sorted(
-                (c for c in self.institution.contracts
-                    if c.state == 'signed'),
-                key=lambda c: (c.start_date, c.id), reverse=True)
-        for contract in contracts:
-            for product in sorted(contract.products, key=lambda p: p.code):
-                yield contract, product
+    def candidate_products(self, cache=None):
+        """Return the terms of the products that may cover the project,
+        under their contract, in the order they are tried
 
-    def get_ineligibility(self, contract, product):
-        "Return the reasons why the product does not cover the project"
+        The terms are read once per contract or institution into cache, a
+        dictionary shared by the projects of one validation."""
+        if cache is None:
+            cache = {}
+        if self.contract:
+            key = ('contract', self.contract.id)
+        else:
+            key = ('institution', self.institution.id)
+        if key not in cache:
+            if self.contract:
+                contracts = [self.contract]
+            else:
+                contracts = sorted(
+                    (c for c in self.institution.contracts
+                        if c.state == 'signed'),
+                    key=lambda c: (c.start_date, c.id), reverse=True)
+            cache[key] = [
+                ProductTerms(contract, product)
+                for contract in contracts
+                for product in sorted(
+                    contract.products, key=lambda p: p.code)]
+        return cache[key]
+
+    def get_ineligibility(self, terms):
+        "Return the reasons why the product of the terms does not cover it"
         reasons = []
-        if contract.state != 'signed' or not (
-                contract.start_date <= self.start_date <= contract.end_date):
+        if not terms.signed or not (
+                terms.contract_start <= self.start_date
+                <= terms.contract_end):
             reasons.append(gettext(
                     'reguarantee_base.msg_eligibility_contract_dates',
-                    start_date=contract.start_date,
-                    end_date=contract.end_date))
-        if not product.active or not product.is_valid_on(
+                    start_date=terms.contract_start,
+                    end_date=terms.contract_end))
+        if not terms.product_active or not terms.product.is_valid_on(
                 self.start_date, self.start_date):
             reasons.append(gettext(
                     'reguarantee_base.msg_eligibility_product_dates'))
-        if (product.borrower_kinds
-                and self.borrower.kind not in product.borrower_kinds):
+        if (terms.borrower_kinds
+                and self.borrower.kind not in terms.borrower_kinds):
             reasons.append(gettext(
                     'reguarantee_base.msg_eligibility_borrower_kind',
                     kind=self.borrower.kind_string))
         industry = self.industry_code
-        if product.industries and (
-                not industry or industry[0] not in product.industries):
+        if terms.industries and (
+                not industry or industry[0] not in terms.industries):
             reasons.append(gettext(
                     'reguarantee_base.msg_eligibility_industry',
                     industry=industry or ''))
-        if (product.max_loan_amount is not None
-                and self.loan_amount > product.max_loan_amount):
+        if (terms.max_loan_amount is not None
+                and self.loan_amount > terms.max_loan_amount):
             reasons.append(gettext(
                     'reguarantee_base.msg_eligibility_loan_amount',
                     loan_amount=self.loan_amount,
-                    max_loan_amount=product.max_loan_amount))
-        if (product.max_term_months is not None
-                and self.on_change_with_term_months()
-                > product.max_term_months):
-            reasons.append(gettext(
-                    'reguarantee_base.msg_eligibility_term',
-                    term=self.on_change_with_term_months(),
-                    max_term=product.max_term_months))
+                    max_loan_amount=terms.max_loan_amount))
+        if terms.max_term_months is not None:
+            term = self.on_change_with_term_months()
+            if term > terms.max_term_months:
+                reasons.append(gettext(
+                        'reguarantee_base.msg_eligibility_term',
+                        term=term, max_term=terms.max_term_months))
         return reasons
 
-    def match_product(self):
+    def match_product(self, cache=None):
         """Return the first contract and product covering the project
         and the reasons why each other candidate does not"""
         reasons = []
-        for contract, product in self.candidate_products():
-            ineligibility = self.get_ineligibility(contract, product)
+        for terms in self.candidate_products(cache):
+            ineligibility = self.get_ineligibility(terms)
             if not ineligibility:
-                return contract, product, reasons
+                return terms.contract, terms.product, reasons
             reasons.append(gettext(
                     'reguarantee_base.msg_eligibility_candidate',
-                    contract=contract.rec_name, product=product.rec_name,
+                    contract=terms.contract.rec_name,
+                    product=terms.product.rec_name,
                     reasons='; '.join(ineligibility)))
         if not reasons:
             reasons.append(gettext(
@@ -452,16 +496,22 @@ class Project(
 
         The submission and the import both validate through this method: it
         may be given unsaved projects, which must have their rec_name set."""
-        errors = [project.get_errors() for project in projects]
+        cache = {}
+        errors = [project.get_errors(cache) for project in projects]
         index = {id(p): i for i, p in enumerate(projects)}
         for project, other in cls.find_duplicates(projects):
-            errors[index[id(project)]].append(SubmissionError(gettext(
-                        'reguarantee_base.msg_project_duplicate',
-                        project=project.rec_name, other=other.rec_name,
-                        borrower=project.borrower.id_number,
-                        loan_contract_number=project.loan_contract_number),
-                    'loan_contract_number'))
+            errors[index[id(project)]].append(
+                project.get_duplicate_error(other))
         return errors
+
+    def get_duplicate_error(self, other):
+        "Return the error of the project duplicating the other"
+        return SubmissionError(gettext(
+                'reguarantee_base.msg_project_duplicate',
+                project=self.rec_name, other=other.rec_name,
+                borrower=self.borrower.id_number,
+                loan_contract_number=self.loan_contract_number),
+            'loan_contract_number')
 
     @classmethod
     def check_submission(cls, projects):

@@ -3,14 +3,18 @@
 # license terms.
 """Batch import of projects from .xlsx, .xls and .csv files
 
-The rows read by project_import_file are looked up in bulk and validated
-through Project.get_submission_errors, the path of a manual submission;
-the valid ones are created submitted, a few thousand per call."""
+The rows read by project_import_file, by chunks and in a second process for
+large files, are looked up in bulk and validated through
+Project.get_submission_errors, the path of a manual submission; the valid ones
+are then created submitted by create_in_bulk, without Tryton's field checks
+done again (see docs/benchmarks.md for why)."""
 import io
 import os
 from collections import defaultdict
 
+from sql import Literal
 from sql.functions import CurrentTimestamp
+from sql.operators import Concat
 
 from trytond import backend
 from trytond.i18n import gettext
@@ -24,8 +28,9 @@ from trytond.wizard import (
     Button, StateReport, StateTransition, StateView, Wizard)
 
 from .exceptions import ProjectImportError
+from .model import create_in_bulk
 from .project_import_file import (
-    BadCell, ReadError, SheetReader, column_string, convert_row, template_file)
+    BadCell, ReadError, RowChunks, column_string, template_file)
 
 #: Most errors listed by the wizard; the rejected rows file has them all
 MAX_ERRORS_SHOWN = 1000
@@ -130,6 +135,23 @@ class ImportResult:
             gettext('reguarantee_base.msg_project_import_rejected_suffix'))
 
 
+class ImportLookups:
+    """The records named by the rows of an import, searched once: by
+    institution code, bank name, (institution id, contract number) and
+    borrower ID number; the new borrowers with their values; and the first
+    project of each duplicate key"""
+
+    def __init__(self, institution=None):
+        self.institution = institution
+        self.institutions = {}
+        self.banks = {}
+        self.numbers = set()
+        self.contracts = {}
+        self.borrowers = {}
+        self.new_borrowers = []
+        self.projects = {}
+
+
 class ProjectImport(Wizard):
     __name__ = 'reguarantee.project.import'
 
@@ -201,31 +223,44 @@ class ProjectImport(Wizard):
         institution is that of the rows without an institution code; with
         mode 'all' nothing is imported unless every row is valid.  progress
         is called with (stage, done, total).  Raise ProjectImportError when
-        the file cannot be imported."""
+        the file cannot be imported.
+
+        The rows are validated by chunks as they are read (by a second
+        process for large files, see RowChunks) and the valid ones are
+        created once the whole file is validated."""
+        pool = Pool()
+        Company = pool.get('company.company')
         if progress is None:
             def progress(stage, done, total):
                 pass
-        rows = []
+        company = Transaction().context.get('company')
+        currency = Company(company).currency if company is not None else None
+        chunks = RowChunks(data, filename, currency.digits if currency else 2)
+        result = ImportResult(filename, chunks.headers)
+        lookups = ImportLookups(institution)
+        projects, read = [], 0
         try:
-            reader = SheetReader(data, filename)
-            for row in reader:
-                rows.append(row)
-                if not len(rows) % 1000:
-                    progress('read', len(rows), None)
+            for chunk in chunks:
+                result.headers = chunks.headers
+                if institution is None and 'institution' not in result.headers:
+                    raise ProjectImportError(gettext(
+                            'reguarantee_base'
+                            '.msg_project_import_no_institution',
+                            column=column_string('institution')))
+                read += len(chunk)
+                projects.extend(cls._validate_rows(
+                        result, chunk, lookups, currency))
+                progress('validate', read, None)
         except ReadError as error:
             raise ProjectImportError(error.message) from error
-        progress('read', len(rows), len(rows))
-        if not rows:
+        if not read:
             raise ProjectImportError(gettext(
                     'reguarantee_base.msg_project_import_no_rows',
                     filename=filename))
-        if institution is None and 'institution' not in reader.headers:
-            raise ProjectImportError(gettext(
-                    'reguarantee_base.msg_project_import_no_institution',
-                    column=column_string('institution')))
-        result = ImportResult(filename, reader.headers)
-        result.rows = dict(rows)
-        cls._import_rows(result, institution, mode, progress)
+        progress('validate', read, read)
+        if mode == 'all' and result.errors:
+            return result
+        cls._create_projects(result, projects, lookups, progress)
         return result
 
     @classmethod
@@ -255,61 +290,28 @@ class ProjectImport(Wizard):
         return institutions
 
     @classmethod
-    def _import_rows(cls, result, institution, mode, progress):
+    def _validate_rows(cls, result, chunk, lookups, currency):
+        """Validate a chunk of rows of RowChunks, add their errors to result
+        and return the projects of the valid ones, unsaved"""
         pool = Pool()
-        Company = pool.get('company.company')
-        Party = pool.get('party.party')
-        Contract = pool.get('reguarantee.contract')
         Borrower = pool.get('reguarantee.borrower')
         Project = pool.get('reguarantee.project')
-
-        company = Company(Transaction().context['company'])
-        currency = company.currency
+        institution = lookups.institution
 
         def error(number, column, msg_id, **params):
             result.add_error(number, column, gettext(
                     'reguarantee_base.' + msg_id, **params))
 
-        records = {}
-        for number, values in result.rows.items():
-            record, errors = convert_row(values, currency.digits)
+        for number, _, _, errors in chunk:
             for name, msg_id, params in errors:
                 error(number, name, msg_id, **params)
-            records[number] = record
-
-        def column_values(name):
-            return {r[name] for r in records.values() if r[name]}
-
-        institutions = cls.get_institutions(
-            column_values('institution'), institution)
-        banks = defaultdict(list)
-        for names in grouped_slice(
-                column_values('bank'), MAX_PARAMS):
-            for bank in Party.search([('name', 'in', list(names))]):
-                banks[bank.name].append(bank)
-        contracts = {}
-        for numbers in grouped_slice(
-                column_values('contract'), MAX_PARAMS):
-            for contract in Contract.search([
-                        ('number', 'in', list(numbers)),
-                        ('institution', 'in', [
-                                i.id for i in institutions.values()]),
-                        ]):
-                contracts[contract.institution.id, contract.number] = (
-                    contract)
-        borrowers = {}
-        for id_numbers in grouped_slice(
-                column_values('id_number'), MAX_PARAMS):
-            for borrower in Borrower.search([
-                        ('id_number', 'in', list(id_numbers)),
-                        ]):
-                borrowers[borrower.id_number] = borrower
+        cls._look_up(lookups, [record for _, _, record, _ in chunk])
 
         projects, numbers = [], []
-        for number, record in records.items():
+        for number, _, record, _ in chunk:
             code = record['institution']
             if code:
-                project_institution = institutions.get(code)
+                project_institution = lookups.institutions.get(code)
                 if not project_institution:
                     error(number, 'institution',
                         'msg_project_import_unknown_institution', code=code)
@@ -321,7 +323,7 @@ class ProjectImport(Wizard):
                 project_institution = institution
             bank = None
             if record['bank']:
-                same_name = banks.get(record['bank'], [])
+                same_name = lookups.banks.get(record['bank'], [])
                 if len(same_name) == 1:
                     bank, = same_name
                 else:
@@ -332,7 +334,7 @@ class ProjectImport(Wizard):
                         name=record['bank'])
             contract = None
             if record['contract'] and project_institution:
-                contract = contracts.get(
+                contract = lookups.contracts.get(
                     (project_institution.id, record['contract']))
                 if not contract:
                     error(number, 'contract',
@@ -341,20 +343,17 @@ class ProjectImport(Wizard):
                         institution=project_institution.rec_name)
             if number in result.errors:
                 continue
-            borrower = borrowers.get(record['id_number'])
+            borrower = lookups.borrowers.get(record['id_number'])
             if not borrower:
-                borrower = borrowers[record['id_number']] = Borrower(
-                    name=record['borrower_name'],
-                    kind=record['borrower_kind'],
-                    id_number=record['id_number'],
-                    industry=record['industry'],
-                    region=record['region'])
+                values = cls._get_borrower_values(record)
+                borrower = lookups.borrowers[record['id_number']] = Borrower(
+                    **values)
+                lookups.new_borrowers.append((borrower, values))
             projects.append(cls._get_project(
                     number, record, project_institution, contract, borrower,
                     bank, currency))
             numbers.append(number)
 
-        progress('validate', 0, len(projects))
         for number, errors in zip(
                 numbers, Project.get_submission_errors(projects)):
             for message in errors:
@@ -362,22 +361,99 @@ class ProjectImport(Wizard):
                     number,
                     FIELD_COLUMNS.get(getattr(message, 'field', None)),
                     message)
-        progress('validate', len(projects), len(projects))
+        # get_submission_errors finds the duplicates inside the chunk and
+        # against the database, the earlier chunks are checked here
+        firsts = {}
+        for project, number in zip(projects, numbers):
+            key = project.duplicate_key
+            if key in firsts:
+                continue
+            firsts[key] = project
+            other = lookups.projects.get(key)
+            if other:
+                result.add_error(
+                    number, 'loan_contract_number',
+                    project.get_duplicate_error(other))
+        for key, project in firsts.items():
+            lookups.projects.setdefault(key, project)
 
-        if mode == 'all' and result.errors:
-            return
-        projects = [
+        for number, values, _, _ in chunk:
+            if number in result.errors:
+                result.rows[number] = values
+        return [
             p for p, n in zip(projects, numbers) if n not in result.errors]
-        new_borrowers = list({
-                id(p.borrower): p.borrower for p in projects
-                if p.borrower.id is None}.values())
+
+    @classmethod
+    def _look_up(cls, lookups, records):
+        """Fill lookups with the institutions, banks, contracts and
+        borrowers named by the records that it does not know yet"""
+        pool = Pool()
+        Party = pool.get('party.party')
+        Contract = pool.get('reguarantee.contract')
+        Borrower = pool.get('reguarantee.borrower')
+
+        def new_values(name, known):
+            return {
+                r[name] for r in records if r[name] and r[name] not in known}
+
+        codes = new_values('institution', lookups.institutions)
+        if codes or not lookups.institutions:
+            institutions = cls.get_institutions(codes, lookups.institution)
+            lookups.institutions.update(dict.fromkeys(codes))
+            lookups.institutions.update(institutions)
+        names = new_values('bank', lookups.banks)
+        for sub_names in grouped_slice(names, MAX_PARAMS):
+            for bank in Party.search([('name', 'in', list(sub_names))]):
+                lookups.banks.setdefault(bank.name, []).append(bank)
+        numbers = {
+            r['contract'] for r in records if r['contract']} - lookups.numbers
+        lookups.numbers.update(numbers)
+        institution_ids = [
+            i.id for i in lookups.institutions.values() if i]
+        for sub_numbers in grouped_slice(numbers, MAX_PARAMS):
+            for contract in Contract.search([
+                        ('number', 'in', list(sub_numbers)),
+                        ('institution', 'in', institution_ids),
+                        ]):
+                lookups.contracts[contract.institution.id, contract.number] = (
+                    contract)
+        id_numbers = new_values('id_number', lookups.borrowers)
+        for sub_id_numbers in grouped_slice(id_numbers, MAX_PARAMS):
+            for borrower in Borrower.search([
+                        ('id_number', 'in', list(sub_id_numbers)),
+                        ]):
+                lookups.borrowers[borrower.id_number] = borrower
+
+    @classmethod
+    def _create_projects(cls, result, projects, lookups, progress):
+        "Create the validated projects, submitted, and their new borrowers"
+        pool = Pool()
+        Borrower = pool.get('reguarantee.borrower')
+        Project = pool.get('reguarantee.project')
+
+        def prevalidated():
+            return Transaction().set_context(_reguarantee_prevalidated=True)
+
+        used = {id(p.borrower) for p in projects}
+        new_borrowers = [
+            (b, v) for b, v in lookups.new_borrowers if id(b) in used]
+        created = {}
         for sub_borrowers in grouped_slice(new_borrowers, BATCH_SIZE):
-            Borrower.save(list(sub_borrowers))
+            sub_borrowers = list(sub_borrowers)
+            with prevalidated():
+                borrowers = create_in_bulk(
+                    Borrower, [v for _, v in sub_borrowers])
+            created.update(
+                (id(b), n) for (b, _), n in zip(sub_borrowers, borrowers))
+        for project in projects:
+            project.borrower = created.get(
+                id(project.borrower), project.borrower)
         progress('create', 0, len(projects))
         for sub_projects in grouped_slice(projects, BATCH_SIZE):
             vlist = [cls._get_project_values(p) for p in sub_projects]
             cls._set_numbers(vlist)
-            created = Project.create(vlist)
+            with prevalidated():
+                created = create_in_bulk(Project, vlist)
             cls._log_submission(created)
             result.projects.extend(created)
             progress('create', len(result.projects), len(projects))
@@ -406,18 +482,33 @@ class ProjectImport(Wizard):
         button does, in one query: Model.log stores the records one by one"""
         pool = Pool()
         Log = pool.get('ir.model.log')
+        Project = pool.get('reguarantee.project')
         log = Log.__table__()
+        project = Project.__table__()
         transaction = Transaction()
         cursor = transaction.connection.cursor()
         user = transaction.user
         columns = [
             log.resource, log.event, log.target, log.user, log.create_uid,
             log.create_date]
-        for sub_projects in grouped_slice(projects, MAX_PARAMS // 5):
-            cursor.execute(*log.insert(columns, [
-                        [str(p), 'transition', 'state:submitted', user, user,
-                            CurrentTimestamp()]
-                        for p in sub_projects]))
+        for sub_ids in grouped_slice([p.id for p in projects], MAX_PARAMS):
+            cursor.execute(*log.insert(columns, project.select(
+                        Concat(Project.__name__ + ',', project.id),
+                        Literal('transition'), Literal('state:submitted'),
+                        Literal(user), Literal(user), CurrentTimestamp(),
+                        where=fields.SQL_OPERATORS['in'](
+                            project.id, sub_ids))))
+
+    @classmethod
+    def _get_borrower_values(cls, record):
+        "Return the values of the new borrower of the row"
+        return {
+            'name': record['borrower_name'],
+            'kind': record['borrower_kind'],
+            'id_number': record['id_number'],
+            'industry': record['industry'],
+            'region': record['region'],
+            }
 
     @classmethod
     def _get_project(

@@ -11,7 +11,6 @@ import os
 import sys
 
 STAGES = {
-    'read': "Reading",
     'validate': "Validating",
     'create': "Creating",
     }

@@ -10,9 +10,14 @@ the values of one row and lists its errors.  Messages are only translated
 import codecs
 import csv
 import datetime as dt
+import fcntl
 import io
 import os
+import pickle
 import re
+import subprocess
+import sys
+import tempfile
 import zipfile
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
@@ -34,6 +39,13 @@ MAX_COMPRESSION_RATIO = 100
 MAX_UNCHECKED_PART = 1024 * 1024
 #: Most characters in a cell
 MAX_CELL_LENGTH = 1000
+#: Most rows of a chunk of RowChunks
+CHUNK_SIZE = 1000
+#: Smallest file read in a second process by RowChunks (an .xlsx of about
+#: 7,000 rows): below it, starting the process costs more than it saves
+PARALLEL_FILE_SIZE = 512 * 1024
+#: The size asked for the pipe from the reader process: a chunk or two
+PIPE_SIZE = 1024 * 1024
 
 ZIP_MAGIC = b'PK\x03\x04'
 OLE2_MAGIC = b'\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1'
@@ -402,6 +414,99 @@ def read_rows(data, filename):
 
     Raise ReadError when the file cannot be imported."""
     yield from SheetReader(data, filename)
+
+
+class RowChunks:
+    """Iterate over the rows of a file by lists of at most size rows, each
+    row as (row number, raw values, typed values, conversion errors) of
+    SheetReader and convert_row; raise ReadError when the file cannot be
+    imported
+
+    With parallel (by default for files from PARALLEL_FILE_SIZE bytes) a
+    second Python process reads and converts the rows, so that the caller
+    validates a chunk while the next one is read.  headers is filled once
+    the header row is read."""
+
+    def __init__(self, data, filename, digits=2, size=None, parallel=None):
+        self.data = data
+        self.filename = filename
+        self.digits = digits
+        self.size = size or CHUNK_SIZE
+        if parallel is None:
+            parallel = len(data or b'') >= PARALLEL_FILE_SIZE
+        self.parallel = parallel
+        self.headers = {}
+
+    def __iter__(self):
+        if self.parallel:
+            return self._receive()
+        return self._read()
+
+    def _read(self):
+        reader = SheetReader(self.data, self.filename)
+        self.headers = reader.headers
+        chunk = []
+        for number, values in reader:
+            chunk.append((number, values, *convert_row(values, self.digits)))
+            if len(chunk) >= self.size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _receive(self):
+        "Yield the chunks read by the reader process (project_import_reader)"
+        args = [sys.executable]
+        if sys.flags.optimize:
+            args.append('-' + 'O' * sys.flags.optimize)
+        args += [
+            '-m', __package__ + '.project_import_reader',
+            self.filename or '', str(self.digits), str(self.size)]
+        with tempfile.TemporaryFile() as errors:
+            process = subprocess.Popen(
+                args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=errors)
+            try:
+                # A larger pipe lets the reader go on with the next chunk
+                # while the caller works on one (Linux)
+                fcntl.fcntl(
+                    process.stdout, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+            except (AttributeError, OSError):
+                pass
+            try:
+                # The reader reads the whole file before it writes anything
+                try:
+                    process.stdin.write(self.data)
+                    process.stdin.close()
+                except BrokenPipeError:
+                    pass
+                while True:
+                    try:
+                        kind, headers, payload = pickle.load(process.stdout)
+                    except EOFError:
+                        process.wait()
+                        errors.seek(0)
+                        raise ReadError('msg_project_import_file_unreadable',
+                            filename=self.filename, format=self.format_name,
+                            error=errors.read().decode(
+                                errors='replace').strip()[-500:])
+                    self.headers.update(headers)
+                    if kind == 'rows':
+                        yield payload
+                    elif kind == 'error':
+                        msg_id, params = payload
+                        raise ReadError(msg_id, **params)
+                    else:
+                        break
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                process.wait()
+                process.stdout.close()
+
+    @property
+    def format_name(self):
+        return os.path.splitext(self.filename or '')[1].lower()
 
 
 class ConversionError(ValueError):

@@ -17,14 +17,18 @@ import xlwt
 from openpyxl import Workbook, load_workbook
 
 from trytond.modules.reguarantee_base import project_import_file
-from trytond.modules.reguarantee_base.exceptions import ProjectImportError
+from trytond.modules.reguarantee_base.exceptions import (
+    IdentityNumberError, ProjectImportError)
+from trytond.modules.reguarantee_base.model import create_in_bulk
 from trytond.modules.reguarantee_base.project_import_cli import Progress
 from trytond.modules.reguarantee_base.project_import_file import (
-    COLUMNS, BadCell, ReadError, SheetReader, convert_row, read_rows,
-    template_file)
+    COLUMNS, BadCell, ReadError, RowChunks, SheetReader, convert_row,
+    read_rows, template_file)
+from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     activate_module, drop_db, with_transaction)
+from trytond.transaction import Transaction
 
 HEADER = [
     '借款人名称', '借款人类型', '证件号码', '贷款银行', '借款合同编号',
@@ -356,6 +360,59 @@ class ReaderTestCase(unittest.TestCase):
         self.assertTrue(used)
         self.assertEqual(used - ids, set())
 
+    def test_chunks(self):
+        "Test the rows are read by chunks, in this process or another"
+        rows = [HEADER] + [
+            ROW[:4] + ['HSB-%04d' % i] + ROW[5:] for i in range(5)]
+        data = make_xlsx(rows)
+        expected = [
+            (number, values, *convert_row(values))
+            for number, values in self.read(data, 'projects.xlsx')]
+        for parallel in [False, True]:
+            with self.subTest(parallel=parallel):
+                chunks = RowChunks(data, 'projects.xlsx', size=2,
+                    parallel=parallel)
+                read = list(chunks)
+                self.assertEqual([len(c) for c in read], [2, 2, 1])
+                self.assertEqual([r for c in read for r in c], expected)
+                self.assertEqual(chunks.headers['loan_amount'], '贷款金额')
+
+    def test_chunks_parallel_by_size(self):
+        "Test only large files are read by another process"
+        size = project_import_file.PARALLEL_FILE_SIZE
+        self.assertTrue(RowChunks(b'x' * size, 'p.csv').parallel)
+        self.assertFalse(RowChunks(b'x' * (size - 1), 'p.csv').parallel)
+
+    def test_chunks_reader_process(self):
+        "Test the reader process sends bad cells and reading errors"
+        def setup(sheet):
+            sheet['F2'] = '=G2*2'
+        (chunk,) = RowChunks(
+            make_xlsx([HEADER, ROW], setup), 'p.xlsx', parallel=True)
+        (number, values, _, errors), = chunk
+        self.assertEqual(number, 2)
+        self.assertIsInstance(values['loan_amount'], BadCell)
+        self.assertEqual(
+            errors, [('loan_amount', 'msg_project_import_formula', {
+                        'value': values['loan_amount']})])
+        for data, filename, msg_id in [
+                (make_xlsx([['Colour'], ['red']]), 'colour.xlsx',
+                    'msg_project_import_unknown_columns'),
+                (project_import_file.ZIP_MAGIC + b'\x00' * 100, 'p.xlsx',
+                    'msg_project_import_file_unreadable'),
+                (make_xlsx([HEADER]), 'header.xlsx', None),
+                ]:
+            with self.subTest(filename=filename):
+                chunks = RowChunks(data, filename, parallel=True)
+                if msg_id:
+                    with self.assertRaises(ReadError) as context:
+                        list(chunks)
+                    self.assertEqual(context.exception.msg_id, msg_id)
+                else:
+                    self.assertEqual(list(chunks), [])
+                    self.assertEqual(
+                        chunks.headers['loan_amount'], '贷款金额')
+
     def test_progress(self):
         "Test the progress shown on a stream that is not a terminal"
         stream = io.StringIO()
@@ -413,3 +470,46 @@ class ImportFileTestCase(unittest.TestCase):
                 self.assertIn(reason, context.exception.message)
         self.assertEqual(Project.search([], count=True), 0)
         self.assertEqual(Borrower.search([], count=True), 0)
+
+    @with_transaction()
+    def test_create_in_bulk(self):
+        "Test create_in_bulk creates the records as create does"
+        pool = Pool()
+        Borrower = pool.get('reguarantee.borrower')
+        first, = Borrower.create([{
+                    'name': "First", 'id_number': make_uscc(1)}])
+        vlist = [{
+                'name': " Borrower %s " % i,
+                'kind': 'individual_business',
+                'id_number': make_uscc(i + 2, '92340123'),
+                'industry': 'A0511',
+                } for i in range(25)]
+        with Transaction().set_context(_reguarantee_prevalidated=True):
+            borrowers = create_in_bulk(Borrower, vlist)
+
+        self.assertEqual(len({b.id for b in borrowers}), 25)
+        self.assertGreater(min(b.id for b in borrowers), first.id)
+        for borrower, values in zip(borrowers, vlist):
+            found, = Borrower.search([('id_number', '=', values['id_number'])])
+            self.assertEqual(found, borrower)
+            self.assertEqual(borrower.name, values['name'].strip())
+            self.assertEqual(borrower.kind, 'individual_business')
+            self.assertEqual(borrower.create_uid.id, Transaction().user)
+            self.assertTrue(borrower.create_date)
+        # kind is left to its default
+        borrower, = create_in_bulk(Borrower, [{
+                    'name': "Default", 'id_number': make_uscc(99)}])
+        self.assertEqual(borrower.kind, 'enterprise')
+
+    @with_transaction()
+    def test_prevalidated(self):
+        "Test Tryton's checks are skipped only under the prevalidated context"
+        pool = Pool()
+        Borrower = pool.get('reguarantee.borrower')
+        with self.assertRaises(IdentityNumberError):
+            Borrower.create([{
+                        'name': "Wrong", 'id_number': '913401000000000010'}])
+        with Transaction().set_context(_reguarantee_prevalidated=True):
+            borrower, = Borrower.create([{
+                        'name': "Wrong", 'id_number': '913401000000000021'}])
+        self.assertEqual(borrower.id_number, '913401000000000021')
