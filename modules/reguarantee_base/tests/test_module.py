@@ -133,6 +133,28 @@ class ReguaranteeBaseTestCase(
         return users, projects
 
     @with_transaction()
+    def test_sequence_get_many(self):
+        "Test many sequence values share the prefix and suffix formatted once"
+        pool = Pool()
+        Sequence = pool.get('ir.sequence')
+        SequenceType = pool.get('ir.sequence.type')
+        sequence_type, = SequenceType.create([{'name': "Test"}])
+        sequence, = Sequence.create([{
+                    'name': "Test",
+                    'sequence_type': sequence_type.id,
+                    'prefix': 'P${year}-',
+                    'suffix': '-${month}',
+                    'padding': 4,
+                    }])
+        with Transaction().set_context(date=dt.date(2026, 3, 1)):
+            values = list(sequence.get_many(3))
+            value = sequence.get()
+
+        self.assertEqual(values, [
+                'P2026-0001-03', 'P2026-0002-03', 'P2026-0003-03'])
+        self.assertEqual(value, 'P2026-0004-03')
+
+    @with_transaction()
     def test_remind_releases_no_email(self):
         "Test the release reminders are not e-mailed by default"
         pool = Pool()
