@@ -60,6 +60,7 @@ class ImportResult:
     def __init__(self, filename, headers):
         self.filename = filename
         self.headers = headers
+        # The values read of the rejected rows, by row number
         self.rows = {}
         self.errors = defaultdict(list)
         self.projects = []
@@ -145,7 +146,7 @@ class ImportLookups:
         self.institution = institution
         self.institutions = {}
         self.banks = {}
-        self.numbers = set()
+        self.contract_numbers = set()
         self.contracts = {}
         self.borrowers = {}
         self.new_borrowers = []
@@ -298,8 +299,8 @@ class ProjectImport(Wizard):
         Project = pool.get('reguarantee.project')
         institution = lookups.institution
 
-        def error(number, column, msg_id, **params):
-            result.add_error(number, column, gettext(
+        def error(row, column, msg_id, **params):
+            result.add_error(row, column, gettext(
                     'reguarantee_base.' + msg_id, **params))
 
         for number, _, _, errors in chunk:
@@ -405,15 +406,13 @@ class ProjectImport(Wizard):
         for sub_names in grouped_slice(names, MAX_PARAMS):
             for bank in Party.search([('name', 'in', list(sub_names))]):
                 lookups.banks.setdefault(bank.name, []).append(bank)
-        numbers = {
-            r['contract'] for r in records if r['contract']} - lookups.numbers
-        lookups.numbers.update(numbers)
-        institution_ids = [
-            i.id for i in lookups.institutions.values() if i]
+        numbers = new_values('contract', lookups.contract_numbers)
+        lookups.contract_numbers.update(numbers)
         for sub_numbers in grouped_slice(numbers, MAX_PARAMS):
+            # Matched by (institution, number): a row finds only the
+            # contracts of its own institution
             for contract in Contract.search([
                         ('number', 'in', list(sub_numbers)),
-                        ('institution', 'in', institution_ids),
                         ]):
                 lookups.contracts[contract.institution.id, contract.number] = (
                     contract)
