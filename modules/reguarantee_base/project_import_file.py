@@ -163,6 +163,11 @@ class BadCell:
         return self.text
 
 
+def file_extension(filename):
+    "Return the extension of the file name in lower case, with its dot"
+    return os.path.splitext(filename or '')[1].lower()
+
+
 def is_blank(value):
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -190,7 +195,7 @@ class SheetReader:
         if len(self.data) > MAX_FILE_SIZE:
             raise self.error('msg_project_import_file_too_large',
                 max_size=MAX_FILE_SIZE // (1024 * 1024))
-        extension = os.path.splitext(self.filename or '')[1].lower()
+        extension = file_extension(self.filename)
         format_ = FORMATS.get(extension)
         if not format_:
             raise self.error('msg_project_import_file_type')
@@ -487,7 +492,8 @@ class RowChunks:
                         process.wait()
                         errors.seek(0)
                         raise ReadError('msg_project_import_file_unreadable',
-                            filename=self.filename, format=self.format_name,
+                            filename=self.filename,
+                            format=file_extension(self.filename),
                             error=errors.read().decode(
                                 errors='replace').strip()[-500:])
                     self.headers.update(headers)
@@ -503,10 +509,6 @@ class RowChunks:
                     process.kill()
                 process.wait()
                 process.stdout.close()
-
-    @property
-    def format_name(self):
-        return os.path.splitext(self.filename or '')[1].lower()
 
 
 class ConversionError(ValueError):
