@@ -71,3 +71,7 @@ class CMSDuplicateError(UserError):
 
 class CMSWarning(UserWarning):
     pass
+
+
+class APIKeyError(ValidationError):
+    pass
