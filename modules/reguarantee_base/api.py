@@ -25,7 +25,8 @@ APPLICATION = 'reguarantee'
 MAX_ROWS = 10000
 #: Largest body of a request, in bytes
 MAX_REQUEST_SIZE = 16 * 1024 * 1024
-MODES = {'valid', 'all'}
+#: A tuple: a mode of the request may be unhashable
+MODES = ('valid', 'all')
 FIELDS = [c.name for c in COLUMNS]
 
 
