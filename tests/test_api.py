@@ -86,10 +86,11 @@ def server():
     passfile.write_text('api-test-admin\n')
     process = None
     try:
-        run([PYTHON, BIN / 'trytond-admin', '-c', conf, '-d', DATABASE,
-                '-u', 'reguarantee_base', '--activate-dependencies',
-                '--email', 'admin@example.com'],
-            dict(env, TRYTONPASSFILE=str(passfile)), log)
+        admin = [
+            PYTHON, BIN / 'trytond-admin', '-c', conf, '-d', DATABASE,
+            '-u', 'reguarantee_base', '--activate-dependencies',
+            '--email', 'admin@example.com']
+        run(admin, dict(env, TRYTONPASSFILE=str(passfile)), log)
         setup = json.loads(run(
                 [PYTHON, '-c', SETUP, DATABASE, conf, ROOT / 'scripts'],
                 env, log))
