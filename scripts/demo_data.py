@@ -917,7 +917,7 @@ def setup_demo(company):
     setup_changes(institutions)
     setup_projects(institutions)
     from demo_integration import setup_integration
-    setup_integration(as_user('admin'))
+    setup_integration(as_user)
 
 
 def summary(users=USERS, language=None):

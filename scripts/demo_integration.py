@@ -20,7 +20,7 @@ def log(message):
 
 def setup_cms(config, url=None, token_file=None):
     """Point the configuration to the CMS simulator, when it runs (config:
-    proteus's as admin)"""
+    proteus's of an administrator)"""
     url = url or os.environ.get('DEMO_CMS_URL')
     token_file = token_file or os.environ.get('DEMO_CMS_TOKEN_FILE')
     if not url or not token_file:
@@ -36,8 +36,11 @@ def setup_cms(config, url=None, token_file=None):
     return True
 
 
-def setup_integration(config, operator='operator'):
-    "Configure the CMS, push the institutions there, create an API key"
+def setup_integration(as_user, login='manager', operator='operator'):
+    """Configure the CMS, push the institutions there, create an API key, as
+    the administrator login (as_user returns a user's proteus configuration:
+    one made now, those made before other users' are stale)"""
+    config = as_user(login)
     if setup_cms(config):
         Institution = Model.get('reguarantee.institution', config=config)
         institutions = Institution.find([
