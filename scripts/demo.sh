@@ -5,15 +5,20 @@
 #      its modules when it exists;
 #   2. load the demo data (scripts/demo_data.py: company, one user per role,
 #      institutions, products, contracts in several states), idempotently;
-#   3. (re)start trytond (web client sao on http://127.0.0.1:8000/) and
+#   3. (re)start the simulators of the National Fund (port 8101) and of the
+#      customer management system (port 8102), docs/interfaces/, with
+#      their tokens in var/demo-fund-token and var/demo-cms-token; the demo
+#      data configures the endpoints (DEMO_FUND_URL, DEMO_CMS_URL, ...);
+#   4. (re)start trytond (web client sao on http://127.0.0.1:8000/) and
 #      trytond-cron in the background: pid files in var/run/, logs in
 #      var/log/;
-#   4. print the address and the logins.
+#   5. print the address and the logins.
 # Stop the servers with scripts/stop.sh (`make stop`).
 #
 # Environment:
 #   DEMO_DB        database name (default demo)
 #   DEMO_PORT      HTTP port (default 8000), DEMO_HOST (default 127.0.0.1)
+#   DEMO_FUND_PORT, DEMO_CMS_PORT  the simulators' ports (8101, 8102)
 #   DEMO_MODULES   modules to activate (default: every modules/*/tryton.cfg)
 #   SAO_ROOT       sao's package folder (default var/sao/package)
 #   TRYTOND_CONFIG configuration file (default trytond.conf when present)
@@ -34,6 +39,8 @@ SAO_ROOT=${SAO_ROOT:-$ROOT/var/sao/package}
 RUN_DIR=$ROOT/var/run
 LOG_DIR=$ROOT/var/log
 PASSFILE=$ROOT/var/demo-admin-password
+FUND_PORT=${DEMO_FUND_PORT:-8101}
+CMS_PORT=${DEMO_CMS_PORT:-8102}
 USERS_FILE=$ROOT/var/demo-users.txt
 
 [ -x "$VPY" ] || die "$VPY is missing: run \`make install\` first"
@@ -78,11 +85,16 @@ fi
 # The servers keep the database open: stop them before updating it.
 "$ROOT/scripts/stop.sh"
 
-if [ ! -s "$PASSFILE" ]; then
-    (umask 077 \
-        && "$VPY" -c 'import secrets; print(secrets.token_urlsafe(12))' \
-        > "$PASSFILE")
-fi
+secret_file() {  # secret_file FILE: a random secret in FILE, kept
+    if [ ! -s "$1" ]; then
+        (umask 077 \
+            && "$VPY" -c 'import secrets; print(secrets.token_urlsafe(12))' \
+            > "$1")
+    fi
+}
+secret_file "$PASSFILE"
+secret_file "$ROOT/var/demo-fund-token"
+secret_file "$ROOT/var/demo-cms-token"
 
 db_initialized() {
     [ -s "$DB_DIR/$DB.sqlite" ] && "$VPY" - "$DB_DIR/$DB.sqlite" <<'EOF'
@@ -114,10 +126,6 @@ else
     fi
 fi
 
-log "loading the demo data"
-"$VPY" "$ROOT/scripts/demo_data.py" "${CONFIG_ARGS[@]}" -d "$DB" \
-    --print-users > "$USERS_FILE"
-
 start() {  # start NAME COMMAND...: run in the background, pid in var/run
     local name=$1
     shift
@@ -128,6 +136,33 @@ start() {  # start NAME COMMAND...: run in the background, pid in var/run
     nohup "$@" > "$LOG_DIR/$name.log" 2>&1 < /dev/null &
     echo $! > "$RUN_DIR/$name.pid"
 }
+
+start_simulator() {  # start_simulator NAME PORT: python -m simulators
+    local name=$1 port=$2
+    log "starting the $name simulator on http://$HOST:$port/" \
+        "(log: var/log/simulator-$name.log)"
+    rm -f "$RUN_DIR/simulator-$name.port"
+    start "simulator-$name" "$VPY" -m simulators "$name" --host "$HOST" \
+        --port "$port" --token-file "$ROOT/var/demo-$name-token" \
+        --port-file "$RUN_DIR/simulator-$name.port"
+    for _ in $(seq 1 50); do
+        [ -s "$RUN_DIR/simulator-$name.port" ] && return 0
+        kill -0 "$(cat "$RUN_DIR/simulator-$name.pid")" 2>/dev/null || break
+        sleep 0.2
+    done
+    tail -n 20 "$LOG_DIR/simulator-$name.log" >&2 || true
+    die "the $name simulator did not start, see var/log/simulator-$name.log"
+}
+start_simulator fund "$FUND_PORT"
+start_simulator cms "$CMS_PORT"
+export DEMO_FUND_URL=http://$HOST:$FUND_PORT/
+export DEMO_FUND_TOKEN_FILE=$ROOT/var/demo-fund-token
+export DEMO_CMS_URL=http://$HOST:$CMS_PORT/
+export DEMO_CMS_TOKEN_FILE=$ROOT/var/demo-cms-token
+
+log "loading the demo data"
+"$VPY" "$ROOT/scripts/demo_data.py" "${CONFIG_ARGS[@]}" -d "$DB" \
+    --print-users > "$USERS_FILE"
 
 log "starting trytond on $URL (log: var/log/trytond.log)"
 start trytond "$VPY" -O "$VENV/bin/trytond" "${CONFIG_ARGS[@]}" -d "$DB"
@@ -160,6 +195,7 @@ done
 cat <<EOF
 
 Re-guarantee demo is running: $URL  (database: $DB)
+Simulators: National Fund $DEMO_FUND_URL, CMS $DEMO_CMS_URL
 
 $(printf '  %-10s %-20s %s\n' login password role \
     admin "$(cat "$PASSFILE")" "Tryton administrator")

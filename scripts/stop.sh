@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Stop the servers started by scripts/demo.sh (`make stop`): the processes
-# whose ids are in var/run/trytond.pid and var/run/trytond-cron.pid.  A pid
-# file whose process is gone, or is no longer a trytond process, is just
-# removed.  Exits 0 when nothing runs.
+# whose ids are in var/run/<name>.pid (trytond, trytond-cron, trytond-worker,
+# the simulators).  A pid file whose process is gone, or is no longer one of
+# these, is just removed.  Exits 0 when nothing runs.
 set -euo pipefail
 LOG_TAG=stop
 # shellcheck source=scripts/lib.sh
@@ -10,8 +10,10 @@ LOG_TAG=stop
 
 RUN_DIR=$ROOT/var/run
 
-is_trytond() {  # is_trytond PID: the process runs one of trytond's scripts
-    tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null | grep -q 'trytond'
+is_trytond() {  # is_trytond PID: it runs one of trytond's scripts or a
+    # simulator
+    tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null \
+        | grep -q -e 'trytond' -e '-m simulators '
 }
 
 stop_pid() {  # stop_pid NAME PID: TERM, wait up to 10 s, then KILL
@@ -25,7 +27,8 @@ stop_pid() {  # stop_pid NAME PID: TERM, wait up to 10 s, then KILL
     kill -KILL "$pid" 2>/dev/null || true
 }
 
-for name in trytond-cron trytond; do
+for name in trytond-cron trytond-worker trytond simulator-fund \
+        simulator-cms; do
     pidfile=$RUN_DIR/$name.pid
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile")

@@ -1,7 +1,7 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
-from trytond.exceptions import UserError
+from trytond.exceptions import UserError, UserWarning
 from trytond.model.exceptions import AccessError, ValidationError
 
 
@@ -58,4 +58,20 @@ class ModificationError(AccessError):
 
 
 class ProjectImportError(UserError):
+    pass
+
+
+class CMSUnavailableError(UserError):
+    pass
+
+
+class CMSDuplicateError(UserError):
+    pass
+
+
+class CMSWarning(UserWarning):
+    pass
+
+
+class APIKeyError(ValidationError):
     pass

@@ -229,14 +229,30 @@ class ProjectImport(Wizard):
         The rows are validated by chunks as they are read (by a second
         process for large files, see RowChunks) and the valid ones are
         created once the whole file is validated."""
+        currency = cls.get_currency()
+        chunks = RowChunks(data, filename, currency.digits if currency else 2)
+        return cls.import_chunks(chunks, filename, institution, mode, progress)
+
+    @classmethod
+    def get_currency(cls):
+        "Return the currency of the amounts: the company's"
         pool = Pool()
         Company = pool.get('company.company')
+        company = Transaction().context.get('company')
+        return Company(company).currency if company is not None else None
+
+    @classmethod
+    def import_chunks(
+            cls, chunks, filename, institution=None, mode='valid',
+            progress=None):
+        """Import the projects of the chunks of rows as import_file does
+
+        chunks iterates over lists of rows as RowChunks does and has its
+        headers: the REST API gives the rows of its requests this way."""
         if progress is None:
             def progress(stage, done, total):
                 pass
-        company = Transaction().context.get('company')
-        currency = Company(company).currency if company is not None else None
-        chunks = RowChunks(data, filename, currency.digits if currency else 2)
+        currency = cls.get_currency()
         result = ImportResult(filename, chunks.headers)
         lookups = ImportLookups(institution)
         projects, read = [], 0

@@ -1,0 +1,69 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+"""Demo data of the CMS synchronisation and of the REST API (called by
+demo_data.py; reused by tests/test_api.py)
+
+scripts/demo.sh starts the CMS simulator and gives its address and token in
+DEMO_CMS_URL and DEMO_CMS_TOKEN_FILE: the configuration points to it and
+the institutions are pushed there (the simulator forgets them when it
+stops); the institution operator gets an API key."""
+import os
+import sys
+
+from proteus import Model
+
+
+def log(message):
+    print(f'[demo_data] {message}', file=sys.stderr, flush=True)
+
+
+def setup_cms(config, url=None, token_file=None):
+    """Point the configuration to the CMS simulator, when it runs (config:
+    proteus's of an administrator)"""
+    url = url or os.environ.get('DEMO_CMS_URL')
+    token_file = token_file or os.environ.get('DEMO_CMS_TOKEN_FILE')
+    if not url or not token_file:
+        return False
+    with open(token_file) as file:
+        token = file.readline().strip()
+    configuration = Model.get('reguarantee.configuration', config=config)(1)
+    if configuration.cms_url != url or configuration.cms_token != token:
+        log(f"customer management system: {url}")
+        configuration.cms_url = url
+        configuration.cms_token = token
+        configuration.save()
+    return True
+
+
+def setup_integration(as_user, login='manager', operator='operator'):
+    """Configure the CMS, push the institutions there, create an API key, as
+    the administrator login (as_user returns a user's proteus configuration:
+    one made now, those made before other users' are stale)"""
+    config = as_user(login)
+    if setup_cms(config):
+        Institution = Model.get('reguarantee.institution', config=config)
+        institutions = Institution.find([
+                ('state', 'in', ['active', 'suspended', 'deregistered']),
+                ])
+        log(f"pushing {len(institutions)} institutions to the CMS")
+        Institution.click(institutions, 'cms_sync')
+    log(f"REST API key of {operator}: {setup_api_key(config, operator)}")
+
+
+def setup_api_key(config, login):
+    "Return the REST API key of the user login, created when missing"
+    Application = Model.get('res.user.application', config=config)
+    User = Model.get('res.user', config=config)
+    user, = User.find([('login', '=', login)])
+    applications = Application.find([
+            ('user', '=', user.id),
+            ('application', '=', 'reguarantee'),
+            ('state', '=', 'validated'),
+            ])
+    if applications:
+        return applications[0].key
+    log(f"creating the REST API key of {login}")
+    application = Application(user=user, application='reguarantee')
+    application.save()
+    return application.key
