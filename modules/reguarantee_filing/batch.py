@@ -7,7 +7,6 @@ import logging
 import uuid
 from collections import defaultdict
 
-from sql import Literal
 from sql.aggregate import Count
 
 from trytond.i18n import gettext
@@ -176,7 +175,7 @@ class Batch(Workflow, ModelSQL, ModelView):
         result = {name: defaultdict(int) for name in names}
         for sub_batches in grouped_slice(batches, 1000):
             cursor.execute(*record.select(
-                    record.batch, record.state, Count(Literal('*')),
+                    record.batch, record.state, Count(record.id),
                     where=record.batch.in_([b.id for b in sub_batches]),
                     group_by=[record.batch, record.state]))
             for batch_id, state, count in cursor:

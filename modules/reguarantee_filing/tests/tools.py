@@ -5,8 +5,10 @@
 run until the batches settle"""
 import datetime as dt
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from decimal import Decimal
 
@@ -156,15 +158,24 @@ def start_worker(database_name):
     cannot wait for notifications) and return its process"""
     worker = os.path.join(os.path.dirname(sys.executable), 'trytond-worker')
     env = dict(os.environ, TRYTOND_QUEUE__WORKER='True')
-    return subprocess.Popen(
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(
         [sys.executable, worker, '-d', database_name, '-n', '1', '-t', '1'],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        env=env, stdout=subprocess.DEVNULL, stderr=log,
+        start_new_session=True)
+    process.log = log
+    return process
 
 
 def stop_worker(process):
-    process.terminate()
-    _, errors = process.communicate(timeout=30)
-    return errors.decode(errors='replace')
+    "Stop the worker and its pool's processes; return what it logged"
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    process.wait(30)
+    process.log.seek(0)
+    return process.log.read().decode(errors='replace')
 
 
 def settle(database_name, worker=None, timeout=120):
