@@ -916,6 +916,8 @@ def setup_demo(company):
     setup_contracts(company, institutions, products)
     setup_changes(institutions)
     setup_projects(institutions)
+    from demo_filing import setup_filing
+    setup_filing()
 
 
 def summary(users=USERS, language=None):
