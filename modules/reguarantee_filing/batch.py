@@ -11,6 +11,7 @@ from sql.aggregate import Count
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.modules.reguarantee_base.model import create_in_bulk
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice
@@ -215,6 +216,7 @@ class Batch(Workflow, ModelSQL, ModelView):
         pool = Pool()
         Configuration = pool.get('reguarantee.configuration')
         Project = pool.get('reguarantee.project')
+        Record = pool.get('reguarantee.filing.record')
         domain = Project.fund_eligible_domain()
         if projects is not None:
             domain.append(('id', 'in', [p.id for p in projects]))
@@ -225,18 +227,21 @@ class Batch(Workflow, ModelSQL, ModelView):
         by_company = defaultdict(list)
         for project in projects:
             by_company[project.company.id].append(project)
-        vlist = []
+        vlist, batch_projects = [], []
         for company, company_projects in by_company.items():
             for sub_projects in grouped_slice(company_projects, size):
-                vlist.append({
-                        'company': company,
-                        'records': [('create', [
-                                    {'project': p.id}
-                                    for p in sub_projects])],
-                        })
+                vlist.append({'company': company})
+                batch_projects.append(list(sub_projects))
         batches = cls.create(vlist)
-        if projects:
-            Project.write(projects, {'fund_state': 'pending'})
+        # the records and projects are known valid: checked at once
+        with Transaction().set_context(_reguarantee_prevalidated=True):
+            create_in_bulk(Record, [
+                    {'batch': batch.id, 'project': project.id,
+                        'state': 'pending'}
+                    for batch, sub_projects in zip(batches, batch_projects)
+                    for project in sub_projects])
+            if projects:
+                Project.write(projects, {'fund_state': 'pending'})
         return batches
 
     def get_payload(self, now):
@@ -471,8 +476,9 @@ class Batch(Workflow, ModelSQL, ModelView):
             records.extend([[record], values])
             projects.extend([[record.project], project_values])
         if records:
-            Record.write(*records)
-            Project.write(*projects)
+            with Transaction().set_context(_reguarantee_prevalidated=True):
+                Record.write(*records)
+                Project.write(*projects)
 
 
 class BatchCreateStart(ModelView):

@@ -10,6 +10,7 @@ from trytond.model import (
     sequence_ordered)
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.tools import grouped_slice
 
 from .exceptions import MappingError
 
@@ -128,14 +129,26 @@ class Mapping(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
                 codes[key.strip()] = value.strip()
         return codes
 
-    def get_value(self, record):
-        "Return the value of the record's field"
-        value = record
+    @property
+    def read_name(self):
+        "The name to read the value with: a relation is read by its name"
+        pool = Pool()
+        model = pool.get('reguarantee.project')
         for name in self.field.split('.'):
-            value = getattr(value, name, None)
-            if value is None:
+            field = model._fields[name]
+            target = getattr(field, 'get_target', None)
+            model = target() if target else None
+        return self.field + ('.rec_name' if model else '')
+
+    @staticmethod
+    def get_value(data, name):
+        "Return the value of the dotted name in the data read"
+        *parents, last = name.split('.')
+        for parent in parents:
+            data = data.get(parent + '.')
+            if data is None:
                 return None
-        return value
+        return data.get(last)
 
     def convert(self, value, codes=None):
         "Return the value as the Fund wants it; raise ValueError if invalid"
@@ -165,26 +178,34 @@ class Mapping(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
     def build_rows(cls, projects):
         """Return the Fund's row of each project and the list of its errors,
         one message per missing or invalid value"""
+        pool = Pool()
+        Project = pool.get('reguarantee.project')
         mappings = cls.search([])
         codes = {m.id: m.codes for m in mappings if m.transform == 'map'}
+        names = {m.id: m.read_name for m in mappings}
+        datas = {}
+        for sub_projects in grouped_slice(projects, 1000):
+            datas.update((d['id'], d) for d in Project.read(
+                    [p.id for p in sub_projects],
+                    ['number', 'rec_name', *set(names.values())]))
         rows, all_errors = [], []
-        for project in projects:
-            row, errors = {'projectNo': project.number}, []
+        for data in (datas[p.id] for p in projects):
+            row, errors = {'projectNo': data['number']}, []
             for mapping in mappings:
-                value = mapping.get_value(project)
+                value = cls.get_value(data, names[mapping.id])
                 try:
                     value = mapping.convert(value, codes.get(mapping.id))
                 except (ValueError, KeyError, ArithmeticError):
                     errors.append(gettext(
                             'reguarantee_filing.msg_mapping_value_invalid',
-                            project=project.rec_name, field=mapping.field,
+                            project=data['rec_name'], field=mapping.field,
                             fund_name=mapping.fund_name, value=value))
                     continue
                 if value is None:
                     if mapping.required:
                         errors.append(gettext(
                                 'reguarantee_filing.msg_mapping_required',
-                                project=project.rec_name,
+                                project=data['rec_name'],
                                 field=mapping.field,
                                 fund_name=mapping.fund_name))
                     continue

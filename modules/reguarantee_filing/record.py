@@ -2,6 +2,7 @@
 # at the top level of this repository contains the full copyright notices and
 # license terms.
 from trytond.model import Index, ModelSQL, ModelView, fields
+from trytond.modules.reguarantee_base.model import PrevalidatedMixin
 from trytond.pyson import Eval
 
 STATES = [
@@ -11,7 +12,7 @@ STATES = [
     ]
 
 
-class Record(ModelSQL, ModelView):
+class Record(PrevalidatedMixin, ModelSQL, ModelView):
     __name__ = 'reguarantee.filing.record'
 
     batch = fields.Many2One(
