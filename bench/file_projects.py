@@ -71,10 +71,13 @@ def start_simulator(folder, delay):
 
 
 def cpu_seconds(pid):
-    "User + system CPU seconds of the process pid"
+    "User + system CPU seconds of the process pid and of its children"
     with open(f'/proc/{pid}/stat') as fp:
         fields = fp.read().rsplit(')', 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+    seconds = (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+    with open(f'/proc/{pid}/task/{pid}/children') as fp:
+        children = fp.read().split()
+    return seconds + sum(cpu_seconds(int(c)) for c in children)
 
 
 def setup(count, url, batch_size):
@@ -151,13 +154,15 @@ def main(argv=None):
             worker = start_worker(DATABASE)
             time.sleep(3)  # its pool is loaded before the clock starts
         simulator_cpu = cpu_seconds(simulator.pid)
+        worker_cpu = cpu_seconds(worker.pid) if worker else 0
         cpu, wall = time.process_time(), time.perf_counter()
         batches = send(company_id)
         batch_seconds = time.perf_counter() - wall
         settle(DATABASE, worker, timeout=600)
         wall = time.perf_counter() - wall
         cpu = time.process_time() - cpu
-        worker_cpu = cpu_seconds(worker.pid) if worker else 0
+        worker_cpu = (
+            cpu_seconds(worker.pid) - worker_cpu if worker else 0)
         simulator_cpu = cpu_seconds(simulator.pid) - simulator_cpu
         result = {
             'backend': backend,

@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections import defaultdict
 
+from sql import Column, Literal
 from sql.aggregate import Count
 
 from trytond.i18n import gettext
@@ -439,7 +440,6 @@ class Batch(Workflow, ModelSQL, ModelView):
         pool = Pool()
         Project = pool.get('reguarantee.project')
         Record = pool.get('reguarantee.filing.record')
-        now = dt.datetime.now()
         by_number = {
             r.get('projectNo'): r for r in results or []
             if isinstance(r, dict)}
@@ -452,33 +452,44 @@ class Batch(Workflow, ModelSQL, ModelView):
         for record in pending:
             result = by_number.get(record.project.number) or {}
             if result.get('result') == 'accepted':
-                values = {
-                    'state': 'accepted',
-                    'fund_reference': str(result.get('fundReference') or ''),
-                    }
-                project_values = {
-                    'fund_state': 'accepted',
-                    'fund_reference': values['fund_reference'],
-                    'fund_rejection': None,
-                    }
+                reference = str(result.get('fundReference') or '')
+                records.append(
+                    (record.id, 'accepted', None, None, reference))
+                projects.append(
+                    (record.project.id, 'accepted', reference, None))
             else:
-                values = {
-                    'state': 'rejected',
-                    'fund_code': str(result.get('code') or 'NO_RESULT'),
-                    'fund_reason': str(result.get('reason') or missing),
-                    }
-                project_values = {
-                    'fund_state': 'rejected',
-                    'fund_rejection': (
-                        f"{values['fund_code']}: {values['fund_reason']}"),
-                    }
-            values['result_date'] = now
-            records.extend([[record], values])
-            projects.extend([[record.project], project_values])
-        if records:
-            with Transaction().set_context(_reguarantee_prevalidated=True):
-                Record.write(*records)
-                Project.write(*projects)
+                code = str(result.get('code') or 'NO_RESULT')
+                reason = str(result.get('reason') or missing)
+                records.append((record.id, 'rejected', code, reason, None))
+                projects.append((
+                        record.project.id, 'rejected', None,
+                        f'{code}: {reason}'))
+        update_in_bulk(Record, [
+                'state', 'fund_code', 'fund_reason', 'fund_reference'],
+            records, result_date=dt.datetime.now())
+        update_in_bulk(Project, [
+                'fund_state', 'fund_reference', 'fund_rejection'], projects)
+
+
+def update_in_bulk(Model, names, rows, **values):
+    """Write the rows (id, value of each name) and the values on the records
+    of Model, with one statement executed for many rows
+
+    For the results of a batch: thousands of records each with its own
+    values that Model.write would update one by one, of fields of this
+    module that no hook watches."""
+    transaction = Transaction()
+    table = Model.__table__()
+    cursor = transaction.connection.cursor()
+    names = [*names, *values, 'write_uid', 'write_date']
+    fixed = [*values.values(), transaction.user, dt.datetime.now()]
+    formats = [Model._fields[n].sql_format for n in names]
+    query, _ = tuple(table.update(
+            [Column(table, n) for n in names], [Literal(0)] * len(names),
+            where=table.id == 0))
+    cursor.executemany(query, [
+            [f(v) for f, v in zip(formats, [*row[1:], *fixed])] + [row[0]]
+            for row in rows])
 
 
 class BatchCreateStart(ModelView):
