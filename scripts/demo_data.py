@@ -917,7 +917,7 @@ def setup_demo(company):
     setup_changes(institutions)
     setup_projects(institutions)
     from demo_filing import setup_filing
-    setup_filing()
+    setup_filing(sys.modules[__name__])
 
 
 def summary(users=USERS, language=None):

@@ -9,33 +9,31 @@ filed projects in one batch through the Create Filing Batches wizard as the
 business user; the queue worker sends it when it starts."""
 import os
 
-from demo_data import log, model
 
-
-def setup_filing():
+def setup_filing(demo):
+    "demo: the running demo_data module (its connections and helpers)"
     url = os.environ.get('DEMO_FUND_URL')
     token_file = os.environ.get('DEMO_FUND_TOKEN_FILE')
     if not url or not token_file:
-        log("no Fund simulator (DEMO_FUND_URL): filing not configured")
+        demo.log("no Fund simulator (DEMO_FUND_URL): filing not configured")
         return
     with open(token_file) as fp:
         token = fp.readline().strip()
-    configuration = model('reguarantee.configuration')(1)
+    configuration = demo.model('reguarantee.configuration')(1)
     configuration.fund_url = url
     configuration.fund_token = token
     configuration.fund_poll_interval = 5
     configuration.fund_retry_delay = 10
     configuration.save()
-    Batch = model('reguarantee.filing.batch', 'business')
+    Batch = demo.model('reguarantee.filing.batch', 'business')
     if Batch.find([]):
         return
-    Project = model('reguarantee.project', 'business')
+    Project = demo.model('reguarantee.project', 'business')
     if not Project.find([('state', '=', 'filed')]):
         return
     from proteus import Wizard
-    from demo_data import as_user
-    log("filing the filed projects with the National Fund")
-    wizard = Wizard('reguarantee.filing.batch.create', config=as_user(
-            'business'))
+    demo.log("filing the filed projects with the National Fund")
+    wizard = Wizard(
+        'reguarantee.filing.batch.create', config=demo.as_user('business'))
     wizard.form.send = True
     wizard.execute('create_')
