@@ -9,9 +9,9 @@
 #      customer management system (port 8102), docs/interfaces/, with
 #      their tokens in var/demo-fund-token and var/demo-cms-token; the demo
 #      data configures the endpoints (DEMO_FUND_URL, DEMO_CMS_URL, ...);
-#   4. (re)start trytond (web client sao on http://127.0.0.1:8000/) and
-#      trytond-cron in the background: pid files in var/run/, logs in
-#      var/log/;
+#   4. (re)start trytond (web client sao on http://127.0.0.1:8000/),
+#      trytond-cron and the queue worker in the background: pid files in
+#      var/run/, logs in var/log/;
 #   5. print the address and the logins.
 # Stop the servers with scripts/stop.sh (`make stop`).
 #
@@ -64,6 +64,10 @@ path = $DB_DIR
 [web]
 listen = $HOST:$PORT
 root = $SAO_ROOT
+
+[queue]
+# tasks (National Fund filings) are run by the worker started below
+worker = True
 EOF
 CONFIG=${TRYTOND_CONFIG:-}
 if [ -z "$CONFIG" ] && [ -f "$ROOT/trytond.conf" ]; then
@@ -142,9 +146,13 @@ start_simulator() {  # start_simulator NAME PORT: python -m simulators
     log "starting the $name simulator on http://$HOST:$port/" \
         "(log: var/log/simulator-$name.log)"
     rm -f "$RUN_DIR/simulator-$name.port"
+    local config=()
+    if [ -f "$ROOT/scripts/demo-$name.json" ]; then
+        config=(--config "$ROOT/scripts/demo-$name.json")
+    fi
     start "simulator-$name" "$VPY" -m simulators "$name" --host "$HOST" \
         --port "$port" --token-file "$ROOT/var/demo-$name-token" \
-        --port-file "$RUN_DIR/simulator-$name.port"
+        --port-file "$RUN_DIR/simulator-$name.port" "${config[@]}"
     for _ in $(seq 1 50); do
         [ -s "$RUN_DIR/simulator-$name.port" ] && return 0
         kill -0 "$(cat "$RUN_DIR/simulator-$name.pid")" 2>/dev/null || break
@@ -168,6 +176,12 @@ log "starting trytond on $URL (log: var/log/trytond.log)"
 start trytond "$VPY" -O "$VENV/bin/trytond" "${CONFIG_ARGS[@]}" -d "$DB"
 log "starting trytond-cron (log: var/log/trytond-cron.log)"
 start trytond-cron "$VPY" -O "$VENV/bin/trytond-cron" "${CONFIG_ARGS[@]}" \
+    -d "$DB"
+# trytond-worker needs PostgreSQL (it waits for its notifications): on
+# SQLite the queue is polled by reguarantee_filing's queue_worker
+log "starting the queue worker (log: var/log/trytond-worker.log)"
+start trytond-worker "$VPY" -O -m \
+    trytond.modules.reguarantee_filing.queue_worker "${CONFIG_ARGS[@]}" \
     -d "$DB"
 
 # Wait for sao's page

@@ -916,6 +916,8 @@ def setup_demo(company):
     setup_contracts(company, institutions, products)
     setup_changes(institutions)
     setup_projects(institutions)
+    from demo_filing import setup_filing
+    setup_filing(sys.modules[__name__])
     from demo_integration import setup_integration
     setup_integration(as_user)
 

@@ -45,5 +45,5 @@ for name in trytond-cron trytond-worker trytond simulator-fund \
             fi
         done
     fi
-    rm -f "$pidfile"
+    rm -f "$pidfile" "$RUN_DIR/$name.port"
 done

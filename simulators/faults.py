@@ -12,7 +12,9 @@ A configuration is a list of rules (docs/interfaces/README.md), e.g.::
         {"mode": "latency", "delay": 0.05}]}
 
 Every rule whose filters match a request fires with its probability
-(`rate`, default 1) until it has fired `count` times (default: no limit).
+(`rate`, default 1) until it has fired `count` times (default: no limit);
+the rules are tried in order, latency ones add up, and the first failure
+that fires is the request's only one.
 `when` says whether the failure happens before the request is processed
 (nothing is stored) or after (the request took effect but the client does
 not get its answer): the default is "before" for 500 and 503, "after" for
@@ -93,7 +95,8 @@ class Faults:
             self.injected = {mode: 0 for mode in sorted(MODES)}
 
     def draw(self, method, path):
-        "Return the rules that fire for this request"
+        """Return the rules that fire for this request: the latency rules
+        and the first failure rule, in order"""
         fired = []
         with self._lock:
             for rule in self.rules:
@@ -102,6 +105,8 @@ class Faults:
                     rule.fired += 1
                     self.injected[rule.mode] += 1
                     fired.append(rule)
+                    if rule.mode != 'latency':
+                        break
         return fired
 
     def sleep(self, rule):

@@ -327,3 +327,13 @@ def test_launcher(tmp_path):
         output, _ = process.communicate(timeout=10)
     assert process.returncode == 0, output
     assert b'fund simulator stopped' in output
+
+
+def test_fault_one_failure_per_request(fund):
+    "The first failure rule that fires is the only one of its request"
+    fund.app.faults.configure({'faults': [
+                {'mode': '503', 'count': 1},
+                {'mode': '500', 'count': 1}]})
+    statuses = [post(fund, [project('P1')], 'k').status_code
+        for _ in range(3)]
+    assert statuses == [503, 500, 202]

@@ -1,14 +1,176 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
+import datetime as dt
+import json
+import unittest
+from decimal import Decimal
 
+from simulators.server import Simulator
+from trytond.modules.company.tests import (
+    CompanyTestMixin, create_company, set_company)
 from trytond.modules.reguarantee_base.tests import ZhCNTranslationTestMixin
-from trytond.tests.test_tryton import ModuleTestCase
+from trytond.modules.reguarantee_filing.exceptions import (
+    ExchangeAccessError, FilingValidationError, MappingError)
+from trytond.modules.reguarantee_filing.fund_client import FundClient
+from trytond.modules.reguarantee_filing.tests.tools import (
+    configure_fund, create_filed_projects)
+from trytond.pool import Pool
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
 
-class ReguaranteeFilingTestCase(ZhCNTranslationTestMixin, ModuleTestCase):
+class ReguaranteeFilingTestCase(
+        ZhCNTranslationTestMixin, CompanyTestMixin, ModuleTestCase):
     "Test Re-guarantee Filing module"
     module = 'reguarantee_filing'
+
+    @with_transaction()
+    def test_mapping_transforms(self):
+        "Test the transforms of the mapping"
+        pool = Pool()
+        Mapping = pool.get('reguarantee.filing.mapping')
+
+        def convert(transform, value, **values):
+            return Mapping(transform=transform, **values).convert(value)
+
+        self.assertEqual(convert('amount', Decimal('12.5')), '12.50')
+        self.assertEqual(convert('cents', Decimal('12.346')), 1235)
+        self.assertEqual(convert('date', dt.date(2024, 1, 2)), '2024-01-02')
+        self.assertEqual(
+            convert('date_compact', dt.date(2024, 1, 2)), '20240102')
+        self.assertEqual(convert('upper', 'ab1'), 'AB1')
+        self.assertEqual(convert('text', 12), '12')
+        self.assertEqual(convert('none', Decimal('1.5')), '1.5')
+        self.assertEqual(convert('none', ''), None)
+        self.assertEqual(
+            convert('map', 'farmer', code_map='farmer = 03\nperson=04'),
+            '03')
+        with self.assertRaises(KeyError):
+            convert('map', 'other', code_map='farmer=03')
+        with self.assertRaises(ValueError):
+            convert('date', 'tomorrow')
+
+    @with_transaction()
+    def test_mapping_checks(self):
+        "Test the mapping refuses unknown fields and bad code maps"
+        pool = Pool()
+        Mapping = pool.get('reguarantee.filing.mapping')
+        self.assertEqual(Mapping.search([], count=True), 14)
+        mapping, = Mapping.create([{
+                    'field': 'borrower.related_group',
+                    'fund_name': 'relatedGroup',
+                    }])
+        for values in [
+                {'field': 'borrower.colour'},
+                {'field': 'number.length'},
+                {'fund_name': 'projectNo'},
+                {'transform': 'map', 'code_map': 'a=1\nb'},
+                ]:
+            with self.subTest(values=values):
+                with self.assertRaises(MappingError):
+                    Mapping.write([mapping], values)
+
+    @with_transaction()
+    def test_batch_lifecycle_without_fund(self):
+        "Test batching, validation before sending and deletion of drafts"
+        pool = Pool()
+        Batch = pool.get('reguarantee.filing.batch')
+        Mapping = pool.get('reguarantee.filing.mapping')
+        Project = pool.get('reguarantee.project')
+        company = create_company()
+        with set_company(company):
+            configure_fund('http://127.0.0.1:9/', 't', batch_size=2)
+            projects = create_filed_projects(5, company.id)
+            batches = Batch.create_batches()
+            self.assertEqual(
+                sorted(b.record_count for b in batches), [1, 2, 2])
+            self.assertEqual(len({b.idempotency_key for b in batches}), 3)
+            self.assertEqual(
+                {p.fund_state for p in Project.browse(projects)},
+                {'pending'})
+            self.assertEqual(Batch.create_batches(), [])
+
+            region, = Mapping.search([('fund_name', '=', 'regionCode')])
+            region.required = True
+            region.save()
+            Project.write([projects[0]], {'region': None})
+            with self.assertRaises(FilingValidationError) as context:
+                Batch.send(batches)
+            self.assertIn(projects[0].number, str(context.exception))
+            self.assertIn('regionCode', str(context.exception))
+
+            Batch.delete(batches)
+            self.assertEqual(
+                {p.fund_state for p in Project.browse(projects)}, {None})
+
+    @with_transaction()
+    def test_exchange_read_only(self):
+        "Test the exchanges cannot be changed"
+        pool = Pool()
+        Batch = pool.get('reguarantee.filing.batch')
+        Exchange = pool.get('reguarantee.filing.exchange')
+        company = create_company()
+        with set_company(company):
+            batch, = Batch.create([{}])
+            exchange, = Exchange.create([{
+                        'batch': batch.id, 'kind': 'submit',
+                        'date': dt.datetime.now(), 'outcome': 'success'}])
+            with self.assertRaises(ExchangeAccessError):
+                Exchange.write([exchange], {'status_code': 200})
+            with self.assertRaises(ExchangeAccessError):
+                Exchange.delete([exchange])
+
+
+class FundClientTestCase(unittest.TestCase):
+    "Test the client of the Fund's API against the simulator"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fund = Simulator(
+            'fund', tokens=['t'], options={'processing_delay': 0}).start()
+        cls.addClassCleanup(cls.fund.stop)
+
+    def setUp(self):
+        self.fund.app.reset()
+        self.fund.app.faults.configure({})
+        self.client = FundClient(self.fund.url, 't', 0.5)
+        self.body = json.dumps({'projects': [{'projectNo': 'P1'}]})
+
+    def test_success(self):
+        answer = self.client.post_batch(self.body, 'k')
+        self.assertEqual(answer.outcome, 'success')
+        self.assertEqual(answer.status_code, 202)
+        answer = self.client.get_batch(answer.data['batchId'])
+        self.assertEqual(answer.outcome, 'success')
+        self.assertEqual(answer.data['status'], 'done')
+        self.assertIn('E101', answer.response_body)
+
+    def test_final(self):
+        answer = FundClient(self.fund.url, 'wrong', 1).post_batch(
+            self.body, 'k')
+        self.assertEqual((answer.outcome, answer.status_code), ('final', 401))
+        self.assertIn('UNAUTHORIZED', answer.error)
+        answer = self.client.get_batch('NFB404')
+        self.assertEqual((answer.outcome, answer.status_code), ('final', 404))
+
+    def test_transient(self):
+        self.fund.app.faults.configure({'faults': [
+                    {'mode': '503', 'count': 1},
+                    {'mode': 'malformed', 'count': 1},
+                    {'mode': 'timeout', 'delay': 1, 'count': 1}]})
+        answer = self.client.post_batch(self.body, 'k')
+        self.assertEqual((answer.outcome, answer.status_code), (
+                'transient', 503))
+        answer = self.client.post_batch(self.body, 'k')
+        self.assertEqual(answer.outcome, 'transient')
+        self.assertIn('unreadable', answer.error)
+        answer = self.client.post_batch(self.body, 'k')
+        self.assertEqual(answer.outcome, 'transient')
+        self.assertIsNone(answer.status_code)
+        self.assertIn('Timeout', answer.error)
+        answer = FundClient('http://127.0.0.1:9/', 't', 1).get_batch('X')
+        self.assertEqual(answer.outcome, 'transient')
+        self.assertIn('ConnectionError', answer.error)
 
 
 del ModuleTestCase

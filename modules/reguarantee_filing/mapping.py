@@ -1,0 +1,215 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+import datetime as dt
+from decimal import Decimal
+
+from trytond.i18n import gettext
+from trytond.model import (
+    DeactivableMixin, Model, ModelSQL, ModelView, Unique, fields,
+    sequence_ordered)
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.tools import grouped_slice
+
+from .exceptions import MappingError
+
+TRANSFORMS = [
+    ('none', "As Is"),
+    ('text', "Text"),
+    ('upper', "Upper Case"),
+    ('amount', "Amount (2 decimals)"),
+    ('cents', "Amount in Cents"),
+    ('date', "Date (YYYY-MM-DD)"),
+    ('date_compact', "Date (YYYYMMDD)"),
+    ('map', "Code Map"),
+    ]
+
+
+def _plain(value):
+    "Return value as JSON can hold it"
+    if isinstance(value, Model):
+        return value.rec_name
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+class Mapping(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
+    __name__ = 'reguarantee.filing.mapping'
+
+    field = fields.Char(
+        "Field", required=True, strip=True,
+        help="The project's field, or a path of fields through records "
+        "such as borrower.id_number.")
+    fund_name = fields.Char(
+        "Fund Name", required=True, strip=True,
+        help="The name of the field in the National Fund's interface.")
+    transform = fields.Selection(
+        TRANSFORMS, "Transform", required=True,
+        help="How the value is written for the National Fund.")
+    code_map = fields.Text(
+        "Code Map",
+        states={
+            'invisible': Eval('transform') != 'map',
+            'required': Eval('transform') == 'map',
+            },
+        help="One \"our value=Fund's code\" per line.")
+    required = fields.Boolean(
+        "Required",
+        help="A project without a value is not sent to the National Fund.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('fund_name_unique', Unique(t, t.fund_name),
+                'reguarantee_filing.msg_mapping_fund_name_unique'),
+            ]
+
+    @classmethod
+    def default_transform(cls):
+        return 'none'
+
+    @classmethod
+    def default_required(cls):
+        return False
+
+    def get_rec_name(self, name):
+        return f'{self.field} → {self.fund_name}'
+
+    @classmethod
+    def validate_fields(cls, mappings, field_names):
+        super().validate_fields(mappings, field_names)
+        cls.check_field(mappings, field_names)
+        cls.check_code_map(mappings, field_names)
+
+    @classmethod
+    def check_field(cls, mappings, field_names=None):
+        if field_names and not ({'field', 'fund_name'} & field_names):
+            return
+        Project = Pool().get('reguarantee.project')
+        for mapping in mappings:
+            if mapping.fund_name == 'projectNo':
+                raise MappingError(gettext(
+                        'reguarantee_filing.msg_mapping_fund_name_reserved',
+                        fund_name=mapping.fund_name))
+            model = Project
+            for name in mapping.field.split('.'):
+                field = model._fields.get(name) if model else None
+                if field is None:
+                    raise MappingError(gettext(
+                            'reguarantee_filing.msg_mapping_field_unknown',
+                            field=mapping.field, name=name))
+                target = getattr(field, 'get_target', None)
+                model = target() if target else None
+
+    @classmethod
+    def check_code_map(cls, mappings, field_names=None):
+        if field_names and not ({'code_map', 'transform'} & field_names):
+            return
+        for mapping in mappings:
+            if mapping.transform == 'map':
+                for line in (mapping.code_map or '').splitlines():
+                    if line.strip() and '=' not in line:
+                        raise MappingError(gettext(
+                                'reguarantee_filing.msg_mapping_code_map',
+                                mapping=mapping.rec_name, line=line))
+
+    @property
+    def codes(self):
+        "The code map as a dictionary"
+        codes = {}
+        for line in (self.code_map or '').splitlines():
+            if '=' in line:
+                key, value = line.split('=', 1)
+                codes[key.strip()] = value.strip()
+        return codes
+
+    @property
+    def read_name(self):
+        "The name to read the value with: a relation is read by its name"
+        pool = Pool()
+        model = pool.get('reguarantee.project')
+        for name in self.field.split('.'):
+            field = model._fields[name]
+            target = getattr(field, 'get_target', None)
+            model = target() if target else None
+        return self.field + ('.rec_name' if model else '')
+
+    @staticmethod
+    def get_value(data, name):
+        "Return the value of the dotted name in the data read"
+        *parents, last = name.split('.')
+        for parent in parents:
+            data = data.get(parent + '.')
+            if data is None:
+                return None
+        return data.get(last)
+
+    def convert(self, value, codes=None):
+        "Return the value as the Fund wants it; raise ValueError if invalid"
+        if value is None or value == '':
+            return None
+        if self.transform == 'none':
+            return _plain(value)
+        if self.transform == 'text':
+            return str(_plain(value))
+        if self.transform == 'upper':
+            return str(_plain(value)).upper()
+        if self.transform == 'amount':
+            return str(Decimal(value).quantize(Decimal('0.01')))
+        if self.transform == 'cents':
+            return int(Decimal(value).quantize(Decimal('0.01')) * 100)
+        if self.transform in {'date', 'date_compact'}:
+            if not isinstance(value, dt.date):
+                raise ValueError(value)
+            return value.strftime(
+                '%Y-%m-%d' if self.transform == 'date' else '%Y%m%d')
+        if self.transform == 'map':
+            codes = self.codes if codes is None else codes
+            return codes[str(_plain(value))]
+        raise ValueError(self.transform)
+
+    @classmethod
+    def build_rows(cls, projects):
+        """Return the Fund's row of each project and the list of its errors,
+        one message per missing or invalid value"""
+        pool = Pool()
+        Project = pool.get('reguarantee.project')
+        mappings = cls.search([])
+        codes = {m.id: m.codes for m in mappings if m.transform == 'map'}
+        names = {m.id: m.read_name for m in mappings}
+        datas = {}
+        for sub_projects in grouped_slice(projects, 1000):
+            datas.update((d['id'], d) for d in Project.read(
+                    [p.id for p in sub_projects],
+                    ['number', 'rec_name', *set(names.values())]))
+        rows, all_errors = [], []
+        for data in (datas[p.id] for p in projects):
+            row, errors = {'projectNo': data['number']}, []
+            for mapping in mappings:
+                value = cls.get_value(data, names[mapping.id])
+                try:
+                    value = mapping.convert(value, codes.get(mapping.id))
+                except (ValueError, KeyError, ArithmeticError):
+                    errors.append(gettext(
+                            'reguarantee_filing.msg_mapping_value_invalid',
+                            project=data['rec_name'], field=mapping.field,
+                            fund_name=mapping.fund_name, value=value))
+                    continue
+                if value is None:
+                    if mapping.required:
+                        errors.append(gettext(
+                                'reguarantee_filing.msg_mapping_required',
+                                project=data['rec_name'],
+                                field=mapping.field,
+                                fund_name=mapping.fund_name))
+                    continue
+                row[mapping.fund_name] = value
+            rows.append(row)
+            all_errors.append(errors)
+        return rows, all_errors
