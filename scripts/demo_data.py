@@ -401,7 +401,20 @@ def as_user(login):
         _CONFIGS[login] = TrytondConfig(
             _OPTIONS['database'], login,
             config_file=_OPTIONS['config_file'])
+        rebind_models()
     return _CONFIGS[login]
+
+
+def rebind_models():
+    """Give the proteus models made so far the pool's current classes
+
+    TrytondConfig() initialises the pool again, which builds new classes: the
+    proxies of earlier models would call the old ones, whose records fail the
+    new classes' Many2One checks."""
+    import proteus
+    for models in vars(proteus._MODELS).values():
+        for name, Model in models.items():
+            Model._proxy = Model._config.get_proxy(name)
 
 
 def refresh_users():
