@@ -151,6 +151,13 @@ class ImportLookups:
         self.borrowers = {}
         self.new_borrowers = []
         self.projects = {}
+        self._companies = {}
+
+    def company(self, institution):
+        "Return the company of the institution, read once"
+        if institution.id not in self._companies:
+            self._companies[institution.id] = institution.company
+        return self._companies[institution.id]
 
 
 class ProjectImport(Wizard):
@@ -307,6 +314,8 @@ class ProjectImport(Wizard):
             for name, msg_id, params in errors:
                 error(number, name, msg_id, **params)
         cls._look_up(lookups, [record for _, _, record, _ in chunk])
+        # The text of the message, formatted for each row as gettext does
+        row_label = gettext('reguarantee_base.msg_project_import_row')
 
         projects, numbers = [], []
         for number, _, record, _ in chunk:
@@ -350,9 +359,11 @@ class ProjectImport(Wizard):
                 borrower = lookups.borrowers[record['id_number']] = Borrower(
                     **values)
                 lookups.new_borrowers.append((borrower, values))
-            projects.append(cls._get_project(
-                    number, record, project_institution, contract, borrower,
-                    bank, currency))
+            project = cls._get_project(
+                record, project_institution, lookups.company(
+                    project_institution), contract, borrower, bank, currency)
+            project.rec_name = row_label % {'row': number}
+            projects.append(project)
             numbers.append(number)
 
         for number, errors in zip(
@@ -511,13 +522,13 @@ class ProjectImport(Wizard):
 
     @classmethod
     def _get_project(
-            cls, number, record, institution, contract, borrower, bank,
+            cls, record, institution, company, contract, borrower, bank,
             currency):
         "Return an unsaved draft project for the row"
         pool = Pool()
         Project = pool.get('reguarantee.project')
-        project = Project(
-            company=institution.company,
+        return Project(
+            company=company,
             institution=institution,
             contract=contract,
             product=None,
@@ -533,9 +544,6 @@ class ProjectImport(Wizard):
             end_date=record['end_date'],
             currency=currency,
             state='draft')
-        project.rec_name = gettext(
-            'reguarantee_base.msg_project_import_row', row=number)
-        return project
 
     @classmethod
     def _get_project_values(cls, project):
