@@ -536,7 +536,7 @@ class Project(
         "Set the contract and the product matched and the re-guaranteed amount"
         self.contract, self.product = contract, product
         self.reguaranteed_amount = self.currency.round(
-            self.guarantee_amount * self.product.share_reguarantor)
+            self.guarantee_amount * product.share_reguarantor)
 
     @classmethod
     @ModelView.button
