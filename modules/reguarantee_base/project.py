@@ -9,7 +9,7 @@ from dateutil.relativedelta import relativedelta
 
 import trytond.config as config
 from trytond import backend
-from trytond.i18n import gettext
+from trytond.i18n import gettext, ngettext
 from trytond.model import ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
@@ -672,8 +672,9 @@ class Project(
                 user_projects, key=lambda p: (p.end_date, p.number or ''))
             with Transaction().set_context(language=user.language.code
                     if user.language else None):
-                label = gettext(
-                    'reguarantee_base.' + msg_id, count=len(user_projects))
+                label = ngettext(
+                    'reguarantee_base.' + msg_id, len(user_projects),
+                    count=len(user_projects))
                 if email and user.email:
                     send_message_transactional(cls._get_release_email(
                             user, user_projects, label))
