@@ -14,7 +14,10 @@ process on a fresh copy of a prepared database:
   Project.create call, without the import's validation, then commit.
 
 The peak memory is the ru_maxrss of the child process (resource.getrusage
-RUSAGE_SELF), which includes the pool and the file loaded.  Run it with
+RUSAGE_SELF), which includes the pool and the file loaded.  The CPU seconds
+(user + system) are those of the child process, of the import's reader
+process and, on PostgreSQL, of the server process of the transaction: less
+noisy than the seconds when other jobs share the CPU.  Run it with
 python -O: without it trytond's ModelStorage.__init__ asserts over the whole
 id list.  PostgreSQL uses TRYTOND_DATABASE__URI (run under scripts/pg.sh
 run); SQLite uses a file database in a temporary folder."""
@@ -224,6 +227,51 @@ def rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds():
+    """Return the user + system CPU seconds of this process and of its
+    waited-for children (the import's reader process)"""
+    import resource
+    return tuple(
+        u.ru_utime + u.ru_stime for u in (
+            resource.getrusage(resource.RUSAGE_SELF),
+            resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+def server_cpu_seconds(pid):
+    """Return the user + system CPU seconds of the PostgreSQL backend
+    process pid, or None when it cannot be read (another machine)"""
+    try:
+        with open('/proc/%d/stat' % pid) as file:
+            fields = file.read().rsplit(')', 1)[1].split()
+    except (OSError, TypeError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def backend_pid(transaction):
+    "Return the pid of the PostgreSQL backend of the transaction or None"
+    from trytond import backend
+    if backend.name != 'postgresql':
+        return None
+    cursor = transaction.connection.cursor()
+    cursor.execute('SELECT pg_backend_pid()')
+    return cursor.fetchone()[0]
+
+
+def cpu_figures(start, server_pid, server_start):
+    "Return the CPU seconds used since start (cpu_seconds) and server_start"
+    end = cpu_seconds()
+    figures = {
+        'cpu_s': end[0] - start[0],
+        'reader_cpu_s': end[1] - start[1],
+        'load_avg': os.getloadavg(),
+        }
+    server_end = server_cpu_seconds(server_pid)
+    if server_end is not None:
+        figures['server_cpu_s'] = server_end - server_start
+    return figures
+
+
 def child_import(database, path):
     "Time the import as the wizard and reguarantee-import do"
     from trytond.transaction import Transaction
@@ -231,8 +279,10 @@ def child_import(database, path):
     with open(path, 'rb') as file:
         data = file.read()
     rss_before = rss_mib()
-    start = time.perf_counter()
-    with Transaction().start(database, user, context=context):
+    start, cpu_start = time.perf_counter(), cpu_seconds()
+    with Transaction().start(database, user, context=context) as transaction:
+        server_pid = backend_pid(transaction)
+        server_start = server_cpu_seconds(server_pid)
         Institution = pool.get('reguarantee.institution')
         ProjectImport = pool.get(
             'reguarantee.project.import', type='wizard')
@@ -250,6 +300,7 @@ def child_import(database, path):
         'seconds': seconds, 'imported': imported, 'rejected': rejected,
         'errors_by_column': reasons,
         'rss_before_mib': rss_before, 'peak_rss_mib': rss_mib(),
+        **cpu_figures(cpu_start, server_pid, server_start),
         }
 
 
@@ -260,8 +311,10 @@ def child_raw(database, path):
     with open(path) as file:
         rows = json.load(file)
     rss_before = rss_mib()
-    start = time.perf_counter()
-    with Transaction().start(database, user, context=context):
+    start, cpu_start = time.perf_counter(), cpu_seconds()
+    with Transaction().start(database, user, context=context) as transaction:
+        server_pid = backend_pid(transaction)
+        server_start = server_cpu_seconds(server_pid)
         Institution = pool.get('reguarantee.institution')
         Party = pool.get('party.party')
         Borrower = pool.get('reguarantee.borrower')
@@ -306,6 +359,7 @@ def child_raw(database, path):
     return {
         'seconds': seconds, 'imported': imported, 'rejected': 0,
         'rss_before_mib': rss_before, 'peak_rss_mib': rss_mib(),
+        **cpu_figures(cpu_start, server_pid, server_start),
         }
 
 
@@ -470,14 +524,17 @@ def print_result(result):
 
 
 def print_table(results):
-    print('%-10s %8s %-6s %9s %8s %8s %8s %9s' % (
+    print('%-10s %8s %-6s %9s %8s %8s %8s %9s %7s %7s %7s %5s' % (
             'backend', 'rows', 'path', 'seconds', 'rows/s', 'imported',
-            'rejected', 'peak MiB'))
+            'rejected', 'peak MiB', 'CPU s', 'reader', 'server', 'load'))
     for r in results:
-        print('%-10s %8d %-6s %9.1f %8.0f %8d %8d %9.0f' % (
-                r['backend'], r['rows'], r['path'], r['seconds'],
+        server = r.get('server_cpu_s')
+        print('%-10s %8d %-6s %9.1f %8.0f %8d %8d %9.0f %7.1f %7.1f %7s %5.2f'
+            % (r['backend'], r['rows'], r['path'], r['seconds'],
                 r['rows_per_s'], r['imported'], r['rejected'],
-                r['peak_rss_mib']))
+                r['peak_rss_mib'], r['cpu_s'], r['reader_cpu_s'],
+                '%.1f' % server if server is not None else '–',
+                r['load_avg'][0]))
 
 
 if __name__ == '__main__':

@@ -1,8 +1,8 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
-from sql import Column
-from sql.functions import CurrentTimestamp
+from sql import Cast, Column, Literal, Select
+from sql.functions import CurrentTimestamp, Function
 
 from trytond import backend
 from trytond.model import fields
@@ -11,6 +11,12 @@ from trytond.transaction import Transaction
 
 #: The fields Model.create fills itself
 MAGIC_FIELDS = {'id', 'create_uid', 'create_date', 'write_uid', 'write_date'}
+
+
+class Unnest(Function):
+    "PostgreSQL's UNNEST: the rows of an array"
+    __slots__ = ()
+    _function = 'UNNEST'
 
 
 class RecNamesSearchMixin:
@@ -77,36 +83,38 @@ def create_in_bulk(Model, vlist):
         field = Model._fields[name]
         assert not hasattr(field, 'set') and not getattr(
             field, 'translate', False), name
-    columns = [table.create_uid, table.create_date] + [
-        Column(table, n) for n in names]
     formats = [Model._fields[n].sql_format for n in names]
     user, now = transaction.user, CurrentTimestamp()
     rows = []
     for values in vlist:
         assert sorted(values) == names[:len(values)], values
         values = {**defaults, **values}
-        rows.append([user, now] + [
-                f(values[n]) for f, n in zip(formats, names)])
+        rows.append([f(values[n]) for f, n in zip(formats, names)])
     ids = database.nextid(
         transaction.connection, Model._table, count=len(rows))
     if ids is not None:
         if len(rows) == 1:
             ids = [ids]
-        # PostgreSQL: one statement with the ids, executed for every row in
-        # a pipeline; a query of many rows costs more to send and parse
-        for row, id_ in zip(rows, ids):
-            row.append(id_)
-        columns.append(table.id)
-        query, params = tuple(table.insert(columns, [rows[0]]))
-        assert params == tuple(rows[0][:1] + rows[0][2:]), params
-        cursor.executemany(query, [row[:1] + row[2:] for row in rows])
+        # PostgreSQL: one statement of an array per column, unnested
+        # together; a query of many rows costs more to send and parse, a
+        # statement per row more to execute
+        types = [
+            Model._fields[n].sql_type().base + '[]' for n in names]
+        cursor.execute(*table.insert(
+                [table.create_uid, table.create_date, table.id]
+                + [Column(table, n) for n in names],
+                Select([Literal(user), now, Unnest(Cast(ids, 'INTEGER[]'))]
+                    + [Unnest(Cast(list(c), t))
+                        for c, t in zip(zip(*rows), types)])))
     else:
         # SQLite: the ids of an AUTOINCREMENT table follow each other
         # within one INSERT
+        columns = [table.create_uid, table.create_date] + [
+            Column(table, n) for n in names]
         ids = []
         size = max(backend.MAX_QUERY_PARAMS // len(columns), 1)
         for sub_rows in grouped_slice(rows, size):
-            sub_rows = list(sub_rows)
+            sub_rows = [[user, now] + r for r in sub_rows]
             cursor.execute(*table.insert(columns, sub_rows))
             last = database.lastid(cursor)
             ids.extend(range(last - len(sub_rows) + 1, last + 1))

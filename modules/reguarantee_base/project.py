@@ -9,7 +9,7 @@ from dateutil.relativedelta import relativedelta
 
 import trytond.config as config
 from trytond import backend
-from trytond.i18n import gettext
+from trytond.i18n import gettext, ngettext
 from trytond.model import ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
@@ -50,7 +50,7 @@ class ProductTerms:
     __slots__ = (
         'contract', 'product', 'signed', 'contract_start', 'contract_end',
         'product_active', 'borrower_kinds', 'industries', 'max_loan_amount',
-        'max_term_months')
+        'max_term_months', '_valid_on')
 
     def __init__(self, contract, product):
         self.contract = contract
@@ -63,6 +63,13 @@ class ProductTerms:
         self.industries = frozenset(product.industries or ())
         self.max_loan_amount = product.max_loan_amount
         self.max_term_months = product.max_term_months
+        self._valid_on = {}
+
+    def product_valid_on(self, date):
+        "Return whether the product can be used on the date"
+        if date not in self._valid_on:
+            self._valid_on[date] = self.product.is_valid_on(date, date)
+        return self._valid_on[date]
 
 
 class Project(
@@ -345,23 +352,26 @@ class Project(
                         'reguarantee_base.' + msg_id, project=self.rec_name,
                         **kwargs), field))
 
+        # The fields are read once: this runs for every row of an import
+        borrower, start_date, end_date = (
+            self.borrower, self.start_date, self.end_date)
+        loan_amount, guarantee_amount = (
+            self.loan_amount, self.guarantee_amount)
         if self.institution.state != 'active':
             error('institution', 'msg_project_institution_not_active',
                 institution=self.institution.rec_name)
-        if not is_valid_borrower_id(
-                self.borrower.kind, self.borrower.id_number):
+        if not is_valid_borrower_id(borrower.kind, borrower.id_number):
             error('borrower', 'msg_project_borrower_id_invalid',
-                id_number=self.borrower.id_number)
-        if self.end_date <= self.start_date:
+                id_number=borrower.id_number)
+        if end_date <= start_date:
             error('end_date', 'msg_project_dates',
-                start_date=self.start_date, end_date=self.end_date)
-        if self.loan_amount <= 0 or self.guarantee_amount <= 0:
-            error('loan_amount' if self.loan_amount <= 0
+                start_date=start_date, end_date=end_date)
+        if loan_amount <= 0 or guarantee_amount <= 0:
+            error('loan_amount' if loan_amount <= 0
                 else 'guarantee_amount', 'msg_project_amount_not_positive')
-        elif self.guarantee_amount > self.loan_amount:
+        elif guarantee_amount > loan_amount:
             error('guarantee_amount', 'msg_project_guarantee_above_loan',
-                guarantee_amount=self.guarantee_amount,
-                loan_amount=self.loan_amount)
+                guarantee_amount=guarantee_amount, loan_amount=loan_amount)
         if not errors:
             contract, product, reasons = self.match_product(cache)
             if product:
@@ -401,15 +411,15 @@ class Project(
     def get_ineligibility(self, terms):
         "Return the reasons why the product of the terms does not cover it"
         reasons = []
+        start_date = self.start_date
         if not terms.signed or not (
-                terms.contract_start <= self.start_date
-                <= terms.contract_end):
+                terms.contract_start <= start_date <= terms.contract_end):
             reasons.append(gettext(
                     'reguarantee_base.msg_eligibility_contract_dates',
                     start_date=terms.contract_start,
                     end_date=terms.contract_end))
-        if not terms.product_active or not terms.product.is_valid_on(
-                self.start_date, self.start_date):
+        if not terms.product_active or not terms.product_valid_on(
+                start_date):
             reasons.append(gettext(
                     'reguarantee_base.msg_eligibility_product_dates'))
         if (terms.borrower_kinds
@@ -430,7 +440,7 @@ class Project(
                     loan_amount=self.loan_amount,
                     max_loan_amount=terms.max_loan_amount))
         if terms.max_term_months is not None:
-            term = self.on_change_with_term_months()
+            term = term_months(start_date, self.end_date)
             if term > terms.max_term_months:
                 reasons.append(gettext(
                         'reguarantee_base.msg_eligibility_term',
@@ -526,7 +536,7 @@ class Project(
         "Set the contract and the product matched and the re-guaranteed amount"
         self.contract, self.product = contract, product
         self.reguaranteed_amount = self.currency.round(
-            self.guarantee_amount * self.product.share_reguarantor)
+            self.guarantee_amount * product.share_reguarantor)
 
     @classmethod
     @ModelView.button
@@ -662,8 +672,9 @@ class Project(
                 user_projects, key=lambda p: (p.end_date, p.number or ''))
             with Transaction().set_context(language=user.language.code
                     if user.language else None):
-                label = gettext(
-                    'reguarantee_base.' + msg_id, count=len(user_projects))
+                label = ngettext(
+                    'reguarantee_base.' + msg_id, len(user_projects),
+                    count=len(user_projects))
                 if email and user.email:
                     send_message_transactional(cls._get_release_email(
                             user, user_projects, label))

@@ -8,6 +8,7 @@ large files, are looked up in bulk and validated through
 Project.get_submission_errors, the path of a manual submission; the valid ones
 are then created submitted by create_in_bulk, without Tryton's field checks
 done again (see docs/benchmarks.md for why)."""
+import copy
 import io
 import os
 from collections import defaultdict
@@ -139,8 +140,9 @@ class ImportResult:
 class ImportLookups:
     """The records named by the rows of an import, searched once: by
     institution code, bank name, (institution id, contract number) and
-    borrower ID number; the new borrowers with their values; and the first
-    project of each duplicate key"""
+    borrower ID number; the new borrowers with their values; the first
+    project of each duplicate key; and the base project of each institution
+    and contract (see ProjectImport._get_project)"""
 
     def __init__(self, institution=None):
         self.institution = institution
@@ -151,6 +153,7 @@ class ImportLookups:
         self.borrowers = {}
         self.new_borrowers = []
         self.projects = {}
+        self.base_projects = {}
 
 
 class ProjectImport(Wizard):
@@ -323,6 +326,8 @@ class ProjectImport(Wizard):
             for name, msg_id, params in errors:
                 error(number, name, msg_id, **params)
         cls._look_up(lookups, [record for _, _, record, _ in chunk])
+        # The text of the message, formatted for each row as gettext does
+        row_label = gettext('reguarantee_base.msg_project_import_row')
 
         projects, numbers = [], []
         for number, _, record, _ in chunk:
@@ -366,9 +371,14 @@ class ProjectImport(Wizard):
                 borrower = lookups.borrowers[record['id_number']] = Borrower(
                     **values)
                 lookups.new_borrowers.append((borrower, values))
-            projects.append(cls._get_project(
-                    number, record, project_institution, contract, borrower,
-                    bank, currency))
+            base_key = (project_institution.id, contract)
+            if base_key not in lookups.base_projects:
+                lookups.base_projects[base_key] = cls._get_base_project(
+                    project_institution, contract, currency)
+            project = cls._get_project(
+                record, lookups.base_projects[base_key], borrower, bank)
+            project.rec_name = row_label % {'row': number}
+            projects.append(project)
             numbers.append(number)
 
         for number, errors in zip(
@@ -526,31 +536,34 @@ class ProjectImport(Wizard):
             }
 
     @classmethod
-    def _get_project(
-            cls, number, record, institution, contract, borrower, bank,
-            currency):
-        "Return an unsaved draft project for the row"
+    def _get_base_project(cls, institution, contract, currency):
+        """Return an unsaved draft project with the values of the rows of
+        the institution and contract"""
         pool = Pool()
         Project = pool.get('reguarantee.project')
-        project = Project(
+        return Project(
             company=institution.company,
             institution=institution,
             contract=contract,
             product=None,
-            borrower=borrower,
-            industry=record['industry'] or borrower.industry,
-            region=record['region'] or borrower.region,
-            bank=bank,
-            loan_contract_number=record['loan_contract_number'],
-            loan_amount=record['loan_amount'],
-            guarantee_amount=record['guarantee_amount'],
             reguaranteed_amount=None,
-            start_date=record['start_date'],
-            end_date=record['end_date'],
             currency=currency,
             state='draft')
-        project.rec_name = gettext(
-            'reguarantee_base.msg_project_import_row', row=number)
+
+    @classmethod
+    def _get_project(cls, record, base, borrower, bank):
+        """Return an unsaved draft project for the row, a copy of the base
+        project (copying a record costs less than setting its fields)"""
+        project = copy.copy(base)
+        project.borrower = borrower
+        project.industry = record['industry'] or borrower.industry
+        project.region = record['region'] or borrower.region
+        project.bank = bank
+        project.loan_contract_number = record['loan_contract_number']
+        project.loan_amount = record['loan_amount']
+        project.guarantee_amount = record['guarantee_amount']
+        project.start_date = record['start_date']
+        project.end_date = record['end_date']
         return project
 
     @classmethod

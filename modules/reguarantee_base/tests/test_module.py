@@ -196,12 +196,13 @@ class ReguaranteeBaseTestCase(
             due_subject = "%s re-guarantee projects are due for release"
             self.assertEqual(sorted(messages), [
                     ('business@example.com',
-                        "1 re-guarantee projects are past their end date "
+                        "1 re-guarantee project is past its end date "
                         "and not released"),
                     ('business@example.com', due_subject % 2),
                     ('operator@example.com', "1 个再担保项目即将到期，待解保"),
                     ('operator@example.com', "1 个再担保项目已过到期日仍未解保"),
-                    ('other@example.com', due_subject % 1),
+                    ('other@example.com',
+                        "1 re-guarantee project is due for release"),
                     ])
             self.assertEqual(send_message.call_count, len(messages))
             notified = [n.user for n in Transaction().user_notifications]

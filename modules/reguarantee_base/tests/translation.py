@@ -13,6 +13,13 @@ from trytond.tools import find_path
 PLACEHOLDER = re.compile(r'%\(\w+\)s')
 
 
+def translated_forms(entry):
+    "Return the translations of the po entry, each plural form for a plural"
+    if entry.msgid_plural:
+        return [v for _, v in sorted(entry.msgstr_plural.items()) if v]
+    return [entry.msgstr] if entry.msgstr else []
+
+
 class ZhCNTranslationTestMixin:
     "Check that every string of the module has a zh_CN translation"
 
@@ -30,15 +37,17 @@ class ZhCNTranslationTestMixin:
         path = find_path(
             os.path.join(self.module, 'locale', 'zh_CN.po'))
         translations = {
-            (e.msgctxt, e.msgid): e.msgstr
-            for e in polib.pofile(path) if e.msgstr and not e.fuzzy}
+            (e.msgctxt, e.msgid): forms
+            for e in polib.pofile(path)
+            if not e.fuzzy and (forms := translated_forms(e))}
 
         missing = [
             (e.msgctxt, e.msgid) for e in sources
             if (e.msgctxt, e.msgid) not in translations]
         self.assertEqual(missing, [])
-        for (context, source), translation in translations.items():
-            with self.subTest(context=context):
-                self.assertEqual(
-                    set(PLACEHOLDER.findall(translation)),
-                    set(PLACEHOLDER.findall(source)))
+        for (context, source), forms in translations.items():
+            for translation in forms:
+                with self.subTest(context=context):
+                    self.assertEqual(
+                        set(PLACEHOLDER.findall(translation)),
+                        set(PLACEHOLDER.findall(source)))
