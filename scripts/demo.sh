@@ -178,10 +178,10 @@ log "starting trytond-cron (log: var/log/trytond-cron.log)"
 start trytond-cron "$VPY" -O "$VENV/bin/trytond-cron" "${CONFIG_ARGS[@]}" \
     -d "$DB"
 # trytond-worker needs PostgreSQL (it waits for its notifications): on
-# SQLite the queue is polled by reguarantee_filing's queue_worker
+# SQLite the queue is polled by reguarantee_base's queue_worker
 log "starting the queue worker (log: var/log/trytond-worker.log)"
 start trytond-worker "$VPY" -O -m \
-    trytond.modules.reguarantee_filing.queue_worker "${CONFIG_ARGS[@]}" \
+    trytond.modules.reguarantee_base.queue_worker "${CONFIG_ARGS[@]}" \
     -d "$DB"
 
 # Wait for sao's page

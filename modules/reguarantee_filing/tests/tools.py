@@ -12,8 +12,8 @@ import tempfile
 import time
 from decimal import Decimal
 
+from trytond.modules.reguarantee_base.queue_worker import run_once
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
-from trytond.modules.reguarantee_filing.queue_worker import run_once
 from trytond.pool import Pool
 from trytond.transaction import Transaction, TransactionError
 

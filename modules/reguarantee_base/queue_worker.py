@@ -13,7 +13,7 @@ scheduled for now or earlier, in the order of scheduled_at and expected_at)
 and runs it with trytond-worker's own run_task; when none is due it sleeps.
 Run one of them per SQLite database:
 
-    python -O -m trytond.modules.reguarantee_filing.queue_worker \\
+    python -O -m trytond.modules.reguarantee_base.queue_worker \\
         -c trytond.conf -d demo
 
 The configuration must say [queue] worker = True for the server and cron,
