@@ -13,7 +13,7 @@ from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.approval import ApprovalHistoryMixin
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
@@ -41,7 +41,7 @@ class Bill(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
     period_start = fields.Date("Period Start", required=True, states=_states)
     period_end = fields.Date(
         "Period End", required=True, states=_states,
-        help="The bill holds the fees not yet billed that end on or "
+        help="The bill holds the fees not yet billed that start on or "
         "before this date.")
     fees = fields.One2Many(
         'reguarantee.fee', 'bill', "Fees", readonly=True)
@@ -123,7 +123,7 @@ class Bill(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
                 [b.id for b in bills], backend.MAX_QUERY_PARAMS):
             cursor.execute(*fee.select(
                     fee.bill, Sum(fee.amount),
-                    where=reduce_ids(fee.bill, sub_ids),
+                    where=fee.bill.in_(list(sub_ids)),
                     group_by=[fee.bill]))
             for bill_id, amount in cursor:
                 amounts[bill_id] = Decimal(amount or 0)
@@ -138,7 +138,8 @@ class Bill(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
             invoice = bill.invoice
             if 'amount_to_pay' in result:
                 result['amount_to_pay'][bill.id] = (
-                    invoice.amount_to_pay if invoice else None)
+                    bill.currency.round(invoice.amount_to_pay)
+                    if invoice else None)
             if 'paid' in result:
                 result['paid'][bill.id] = bool(
                     invoice and invoice.state == 'paid')
@@ -190,14 +191,14 @@ class Bill(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def create_bills(cls, company, period_start, period_end,
             institutions=None):
-        """Put the billable fees of the company ending by period_end on a
+        """Put the billable fees of the company starting by period_end on a
         draft bill per institution for the period, reusing the draft bills
         of the period; return the bills that received fees"""
         pool = Pool()
         Fee = pool.get('reguarantee.fee')
         domain = Fee.billable_domain() + [
             ('company', '=', company.id),
-            ('period_end', '<=', period_end),
+            ('period_start', '<=', period_end),
             ]
         if institutions is not None:
             domain.append(('institution', 'in', [i.id for i in institutions]))

@@ -13,7 +13,7 @@ from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.modules.reguarantee_base.model import create_in_bulk
 from trytond.pool import Pool
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
@@ -133,7 +133,7 @@ class FeeRunMixin:
             cursor.execute(*fee.select(
                     fee.project, fee.period_start, fee.credit,
                     fee.base_amount, fee.rate,
-                    where=reduce_ids(fee.project, sub_ids)
+                    where=fee.project.in_(list(sub_ids))
                     & (fee.kind == 'standard')))
             for project, start, credit, base, rate in cursor:
                 existing[project][(start, bool(credit))] = (base, rate)

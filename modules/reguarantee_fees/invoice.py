@@ -45,7 +45,8 @@ class Institution(metaclass=PoolMeta):
         amounts = Party.get_receivable_payable(
             parties, ['receivable'])['receivable']
         return {
-            i.id: amounts.get(i.party.id, Decimal(0)) if i.party else None
+            i.id: i.currency.round(amounts.get(i.party.id, Decimal(0)))
+            if i.party else None
             for i in institutions}
 
     @classmethod

@@ -4,7 +4,7 @@
 from trytond import backend
 from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 
@@ -34,7 +34,7 @@ class Project(metaclass=PoolMeta):
                     product, condition=project.product == product.id
                     ).select(
                     project.id, product.fee_rate,
-                    where=reduce_ids(project.id, sub_ids)))
+                    where=project.id.in_(list(sub_ids))))
             rates.update(cursor)
         return rates
 
