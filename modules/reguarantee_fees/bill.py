@@ -416,4 +416,3 @@ class BillCreateStart(ModelView):
     @classmethod
     def default_period_end(cls):
         return last_month(Pool().get('ir.date').today())[1]
-
