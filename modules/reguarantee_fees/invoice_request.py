@@ -11,8 +11,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.report import Report
 from trytond.transaction import Transaction
-from trytond.wizard import (
-    Button, StateTransition, StateView, Wizard)
+from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import FeeModificationError, InvoiceRequestError
 from .voucher import to_csv, to_xlsx, voucher_rows
