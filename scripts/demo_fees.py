@@ -10,6 +10,7 @@ an approved special fee, one bill a month for GI001 confirmed into posted
 customer invoices (the older one paid), and one approved invoice request.
 Idempotent like demo_data.py."""
 import datetime
+from decimal import Decimal
 
 from proteus import Wizard
 
@@ -136,8 +137,8 @@ def setup_fee_service(company):
     Account = model('account.account')
     category = Category(name="再担保费收入", accounting=True)
     category.account_revenue, = Account.find([
-            ('company', '=', company.id), ('type.revenue', '=', True)],
-        limit=1)
+            ('company', '=', company.id), ('type.revenue', '=', True),
+            ('closed', '!=', True)], limit=1)
     category.save()
     template = Template(name=FEE_SERVICE, type='service')
     template.default_uom, = Uom.find([('name', '=', "Unit")])
@@ -226,7 +227,7 @@ def setup_special_fee():
     log("creating the special fee %s" % REVIEW_FEE)
     fee = Fee(project=projects[0], description=REVIEW_FEE)
     fee.period_start = fee.period_end = month_bounds(TODAY, 1)[1]
-    fee.amount = 2000
+    fee.amount = Decimal('2000.00')
     fee.save()
     browse(fee, 'finance').click('approve')
 
