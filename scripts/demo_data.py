@@ -76,16 +76,16 @@ USERS = [
         'login': 'finance',
         'name': '刘洋（计划财务部）',
         'password': 'Demo-finance-2025',
-        # account.group_account: Tryton's Account group, to pay invoices
-        'groups': ['group_finance', 'account.group_account'],
+        'groups': ['group_finance'],
         'role': "Re-guarantee Finance",
         },
     {
         'login': 'finmanager',
         'name': '吴静（财务负责人）',
         'password': 'Demo-finmanager-2025',
-        'groups': ['group_finance', 'account.group_account_admin'],
-        'role': "Finance manager (Finance + Accounting Administration)",
+        # demo_fees.py adds Tryton's Accounting Administration group
+        'groups': ['group_finance'],
+        'role': "Re-guarantee Finance, finance manager",
         },
     {
         'login': 'manager',
@@ -432,12 +432,6 @@ def refresh_users():
             del _CONFIGS[login]
 
 
-def group_xml_id(name):
-    "Return the module and id of a group of USERS (reguarantee_base's)"
-    module, _, fs_id = name.rpartition('.')
-    return module or 'reguarantee_base', fs_id
-
-
 def model(name, login='admin'):
     from proteus import Model
     return Model.get(name, config=as_user(login))
@@ -561,7 +555,7 @@ def setup_users(company, language='zh_CN', users=USERS):
         user.name = values['name']
         user.active = True
         user.language = lang
-        group_ids = {ref(*group_xml_id(g)) for g in values['groups']}
+        group_ids = {ref('reguarantee_base', g) for g in values['groups']}
         current = {g.id for g in user.groups}
         for group_id in sorted(group_ids - current):
             user.groups.append(Group(group_id))

@@ -155,6 +155,22 @@ def setup_products(service):
             product.save()
 
 
+def setup_finance_groups():
+    """Give finance Tryton's Account group (to pay invoices) and the finance
+    manager the Accounting Administration group (invoice requests' second
+    approval)"""
+    User = model('res.user')
+    Group = model('res.group')
+    for login, fs_id in [
+            ('finance', 'group_account'),
+            (FINANCE_MANAGER, 'group_account_admin')]:
+        user, = User.find([('login', '=', login)])
+        group_id = ref('account', fs_id)
+        if group_id not in [g.id for g in user.groups]:
+            user.groups.append(Group(group_id))
+            user.save()
+
+
 def setup_addresses():
     "Give the parties of the active institutions an invoice address"
     Institution = model('reguarantee.institution')
@@ -269,6 +285,7 @@ def setup_fees(company, demo_data):
     setup_fiscalyear(company)
     service = setup_fee_service(company)
     setup_products(service)
+    setup_finance_groups()
     setup_addresses()
     payment_method = setup_payment_method(company)
     older, last = month_bounds(TODAY, 2), month_bounds(TODAY, 1)
