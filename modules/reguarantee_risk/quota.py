@@ -13,6 +13,7 @@ from sql.conditionals import Coalesce
 from sql.functions import CurrentTimestamp, Substring
 from sql.operators import Or
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.modules.currency.fields import Monetary
@@ -26,6 +27,8 @@ from .configuration import RATE_DIGITS
 from .indicator import ratio, to_decimal
 from .tier import format_rate
 
+#: Most values in one SQL IN list
+MAX_PARAMS = backend.MAX_QUERY_PARAMS
 #: States of the projects whose re-guaranteed amount uses the quotas
 LIVE_STATES = ['submitted', 'filed', 'compensating']
 KINDS = [
@@ -194,7 +197,7 @@ class Quota(ModelSQL, ModelView):
         where = project.state.in_(LIVE_STATES)
         if exclude:
             where &= ~reduce_ids(project.id, exclude)
-        for sub_keys in grouped_slice(sorted(keys)):
+        for sub_keys in grouped_slice(sorted(keys), MAX_PARAMS):
             ids = defaultdict(list)
             for kind, id_ in sub_keys:
                 ids[kind].append(id_)

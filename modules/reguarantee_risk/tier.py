@@ -8,6 +8,7 @@ from sql import Null
 from sql.aggregate import Sum
 from sql.operators import Or
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Workflow, fields, sequence_ordered)
@@ -22,6 +23,8 @@ from .configuration import RATE_DIGITS
 from .exceptions import TierError
 from .indicator import loss_figures, ratio
 
+#: Most values in one SQL IN list
+MAX_PARAMS = backend.MAX_QUERY_PARAMS
 SCOPES = [
     ('institution', "Institution"),
     ('product', "Product"),
@@ -332,7 +335,7 @@ class TierAssignment(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
         query = project.join(assignment, condition=Or([
                     assignment.institution == project.institution,
                     assignment.product == project.product]))
-        for sub_ids in grouped_slice(list(adjustments)):
+        for sub_ids in grouped_slice(list(adjustments), MAX_PARAMS):
             cursor.execute(*query.select(
                     project.id, Sum(assignment.fee_rate_adjustment),
                     where=reduce_ids(project.id, sub_ids)
