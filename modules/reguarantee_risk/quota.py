@@ -16,11 +16,12 @@ from sql.operators import Or
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
+from trytond.model.fields import SQL_OPERATORS
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.project import SubmissionError
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .configuration import RATE_DIGITS
@@ -196,7 +197,7 @@ class Quota(ModelSQL, ModelView):
         used = defaultdict(Decimal)
         where = project.state.in_(LIVE_STATES)
         if exclude:
-            where &= ~reduce_ids(project.id, exclude)
+            where &= ~SQL_OPERATORS['in'](project.id, exclude)
         for sub_keys in grouped_slice(sorted(keys), MAX_PARAMS):
             ids = defaultdict(list)
             for kind, id_ in sub_keys:
@@ -377,7 +378,7 @@ class Quota(ModelSQL, ModelView):
                 project.product, section,
                 Sum(Coalesce(project.reguaranteed_amount, 0)),
                 where=project.state.in_(LIVE_STATES)
-                & reduce_ids(project.product, [p.id for p in products]),
+                & project.product.in_([p.id for p in products]),
                 group_by=[project.product, section]))
         amounts, totals = {}, defaultdict(Decimal)
         for product, code, amount in cursor:

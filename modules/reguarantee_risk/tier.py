@@ -12,11 +12,12 @@ from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Workflow, fields, sequence_ordered)
+from trytond.model.fields import SQL_OPERATORS
 from trytond.modules.reguarantee_base.approval import ApprovalHistoryMixin
 from trytond.modules.reguarantee_base.project import SubmissionError
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .configuration import RATE_DIGITS
@@ -338,7 +339,7 @@ class TierAssignment(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
         for sub_ids in grouped_slice(list(adjustments), MAX_PARAMS):
             cursor.execute(*query.select(
                     project.id, Sum(assignment.fee_rate_adjustment),
-                    where=reduce_ids(project.id, sub_ids)
+                    where=SQL_OPERATORS['in'](project.id, sub_ids)
                     & (assignment.effective_date <= date)
                     & ((assignment.end_date == Null)
                         | (assignment.end_date > date)),

@@ -2,11 +2,17 @@
 # at the top level of this repository contains the full copyright notices and
 # license terms.
 import datetime as dt
+import gc
 from decimal import Decimal as D
+from unittest.mock import patch
 
+from trytond.exceptions import UserWarning
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
+from trytond.modules.reguarantee_base import project_import_file
 from trytond.modules.reguarantee_base.tests import ZhCNTranslationTestMixin
+from trytond.modules.reguarantee_base.tests.tools import make_uscc
+from trytond.modules.reguarantee_risk.exceptions import TierError
 from trytond.modules.reguarantee_risk.tests.portfolio import (
     DATE, create_portfolio)
 from trytond.pool import Pool
@@ -294,6 +300,312 @@ class ReguaranteeRiskTestCase(
             self.assertEqual(
                 Snapshot.search([('date', '=', DATE)], count=True), 3)
             self.assertIn('2026-06-30', action['name'])
+
+    def create_risk_user(self):
+        "Create a user of the Re-guarantee Risk group"
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        User = pool.get('res.user')
+        user, = User.create([{
+                    'login': 'risk', 'name': "Risk",
+                    'groups': [('add', [ModelData.get_id(
+                                    'reguarantee_base', 'group_risk')])],
+                    }])
+        return user
+
+    def create_contract(self, records, quota_amount=None):
+        "Sign a contract of HF01 with P1 and P2"
+        pool = Pool()
+        Contract = pool.get('reguarantee.contract')
+        contract, = Contract.create([{
+                    'company': records['HF01'].company.id,
+                    'number': 'RC-HF01',
+                    'institution': records['HF01'].id,
+                    'products': [('add', [
+                                records['P1'].id, records['P2'].id])],
+                    'quota_amount': quota_amount,
+                    'start_date': dt.date(2025, 1, 1),
+                    'end_date': dt.date(2028, 12, 31),
+                    'state': 'signed',
+                    }])
+        return contract
+
+    def new_project(self, records, number, amount=D(2_000_000)):
+        "Return an unsaved draft project of HF01 for b1"
+        pool = Pool()
+        Project = pool.get('reguarantee.project')
+        project = Project(
+            company=records['HF01'].company,
+            institution=records['HF01'],
+            contract=None,
+            product=None,
+            reguaranteed_amount=None,
+            borrower=records['b1'],
+            industry='C1311',
+            region='340102',
+            bank=records['project_a1'].bank,
+            loan_contract_number=number,
+            loan_amount=amount,
+            guarantee_amount=amount,
+            start_date=dt.date(2026, 7, 1),
+            end_date=dt.date(2027, 7, 1),
+            state='draft')
+        project.rec_name = number
+        return project
+
+    @with_transaction()
+    def test_tier_assignment(self):
+        """Test the tiers of the compensation rates, the fee adjustments
+        and the circuit breaker"""
+        pool = Pool()
+        Assignment = pool.get('reguarantee.risk.tier.assignment')
+        Project = pool.get('reguarantee.project')
+        Tier = pool.get('reguarantee.risk.tier')
+        company = create_company()
+        with set_company(company):
+            records = create_portfolio(company)
+            records['HF01'].quota_amount = None
+            records['HF01'].save()
+            self.create_contract(records)
+            risk = self.create_risk_user()
+            watch, stop, high = Tier.create([{
+                        'name': name, 'scope': scope, 'action': action,
+                        'min_rate': min_rate, 'max_rate': max_rate,
+                        'fee_rate_adjustment': adjustment,
+                        } for name, scope, action, min_rate, max_rate,
+                    adjustment in [
+                        ('Watch', 'institution', 'warning', D('0.2'),
+                            D('0.3'), D('0.002')),
+                        ('Stop', 'institution', 'breaker', D('0.3'), None,
+                            D('0.005')),
+                        ('High', 'product', 'adjust', D('0.25'), None,
+                            D('0.001')),
+                        ]])
+            assignments = Assignment.update(DATE)
+
+            # HF01 300,000 ÷ 900,000 = 33.33 % ≥ 30 %: Stop; WH01 16.67 %:
+            # none; P1 (300,000 + 150,000) ÷ (300,000 + 600,000 + 600,000
+            # + 300,000) = 25 % ≥ 25 %: High; P2 no compensation: none
+            self.assertEqual(
+                {(a.tier.name, a.subject.rec_name, a.compensation_rate)
+                    for a in assignments}, {
+                    ('Stop', '[HF01] HF01', D('0.333333')),
+                    ('High', '[P1] P1', D('0.250000')),
+                    })
+            notified = [n.user for n in Transaction().user_notifications]
+            self.assertEqual(notified, [risk])
+
+            projects = [records[n] for n in [
+                    'project_a1', 'project_a4', 'project_b1', 'project_b4']]
+            self.assertEqual(
+                Assignment.get_fee_adjustments(projects, DATE), {
+                    # HF01 Stop 0.5 % + P1 High 0.1 %
+                    records['project_a1'].id: D('0.006'),
+                    # HF01 Stop, P2 none
+                    records['project_a4'].id: D('0.005'),
+                    # WH01 none, P1 High
+                    records['project_b1'].id: D('0.001'),
+                    records['project_b4'].id: D('0.001'),
+                    })
+            self.assertEqual(
+                set(Assignment.get_fee_adjustments(
+                        projects, DATE - dt.timedelta(days=1)).values()),
+                {D(0)})
+
+            project = self.new_project(records, 'NEW-1')
+            errors, = Project.get_submission_errors([project])
+            self.assertEqual(len(errors), 1)
+            self.assertIn('"[HF01] HF01"', errors[0])
+            self.assertIn('"Stop"', errors[0])
+            self.assertIn('33.33 %', errors[0])
+            self.assertEqual(errors[0].field, 'institution')
+
+            # a1 is released on 2026-07-10: HF01 300,000 ÷ (900,000
+            # + 900,000) = 16.67 %, P1 450,000 ÷ (1,800,000 + 900,000)
+            # = 16.67 %: High ends, the active breaker stays
+            released = records['project_a1']
+            released.state = 'released'
+            released.release_date = dt.date(2026, 7, 10)
+            released.save()
+            self.assertEqual(Assignment.update(dt.date(2026, 7, 10)), [])
+            stop_assignment, high_assignment = sorted(
+                assignments, key=lambda a: a.tier != stop)
+            self.assertEqual(
+                (high_assignment.state, high_assignment.end_date),
+                ('ended', dt.date(2026, 7, 10)))
+            self.assertEqual(stop_assignment.state, 'active')
+            self.assertEqual(
+                len(Project.get_submission_errors([project])[0]), 1)
+            self.assertEqual(
+                Assignment.get_fee_adjustments(
+                    [records['project_a4'], records['project_b1']],
+                    dt.date(2026, 7, 10)), {
+                    records['project_a4'].id: D('0.005'),
+                    records['project_b1'].id: D(0),
+                    })
+
+            Assignment.lift([stop_assignment])
+            self.assertEqual(stop_assignment.state, 'lifted')
+            self.assertEqual(Project.get_submission_errors([project]), [[]])
+
+            # once lifted, the tier ends when the rate leaves its band
+            self.assertEqual(Assignment.update(dt.date(2026, 7, 11)), [])
+            self.assertEqual(
+                (stop_assignment.state, stop_assignment.end_date),
+                ('ended', dt.date(2026, 7, 11)))
+            self.assertEqual(
+                Assignment.get_fee_adjustments(
+                    [records['project_a4']], dt.date(2026, 7, 11)),
+                {records['project_a4'].id: D(0)})
+
+            with self.assertRaises(TierError):
+                Tier.create([{
+                            'name': "Overlap", 'scope': 'institution',
+                            'min_rate': D('0.25'), 'max_rate': D('0.35'),
+                            'fee_rate_adjustment': D(0),
+                            }])
+
+    @with_transaction()
+    def test_quota(self):
+        "Test the quotas refuse the projects above them, in order"
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        Project = pool.get('reguarantee.project')
+        Quota = pool.get('reguarantee.risk.quota')
+        company = create_company()
+        with set_company(company):
+            records = create_portfolio(company)
+            records['HF01'].quota_amount = D(5_000_000)
+            records['HF01'].save()
+            contract = self.create_contract(records, D(1_000_000))
+            lang = Lang.get()
+
+            def money(amount):
+                return lang.currency(D(amount), company.currency)
+
+            # HF01 live: a1 900,000 + a2 1,500,000 + a3 240,000
+            # + a4 1,000,000 + a7 300,000 + a8 300,000 = 4,240,000
+            quotas = {q.rec_name: q for q in Quota.search([])}
+            self.assertEqual(
+                {n: (q.used_amount, q.rate, q.status)
+                    for n, q in quotas.items()}, {
+                    'Institution [HF01] HF01': (
+                        # 4,240,000 ÷ 5,000,000
+                        D('4240000.00'), D('0.848000'), 'warning'),
+                    'Contract RC-HF01': (D('0.00'), D(0), 'normal'),
+                    })
+
+            # 2,000,000 × 30 % = 600,000 each: the first fits (4,840,000
+            # and 600,000), the second would not
+            first, second = (
+                self.new_project(records, n) for n in ['NEW-1', 'NEW-2'])
+            errors = Project.get_submission_errors([first, second])
+            self.assertEqual(errors[0], [])
+            self.assertEqual(len(errors[1]), 2)
+            institution_error, contract_error = sorted(
+                errors[1], key=lambda e: 'Contract' in e)
+            self.assertIn('Institution "[HF01] HF01"', institution_error)
+            self.assertIn(
+                '%s used + %s re-guaranteed = %s, above the quota of %s' % (
+                    money(4_840_000), money(600_000), money(5_440_000),
+                    money(5_000_000)),
+                institution_error)
+            self.assertIn('Contract "RC-HF01"', contract_error)
+            self.assertIn(
+                '%s used + %s re-guaranteed = %s, above the quota of %s' % (
+                    money(600_000), money(600_000), money(1_200_000),
+                    money(1_000_000)),
+                contract_error)
+            self.assertEqual(contract_error.field, 'guarantee_amount')
+
+            # The first project, validated and not yet saved, still counts
+            third = self.new_project(records, 'NEW-3')
+            errors, = Project.get_submission_errors([third])
+            self.assertEqual(len(errors), 2)
+            del first, second
+            gc.collect()
+            self.assertEqual(Project.get_submission_errors([third]), [[]])
+            del third
+            gc.collect()
+
+            # A submission past 95 % of a quota is notified
+            risk = self.create_risk_user()
+            project = self.new_project(records, 'NEW-4')
+            project.save()
+            Transaction().user_notifications.clear()
+            Project.submit([project])
+            self.assertEqual(project.state, 'submitted')
+            self.assertEqual(project.contract, contract)
+            notification, = Transaction().user_notifications
+            self.assertEqual(notification.user, risk)
+            # 4,840,000 ÷ 5,000,000 = 96.80 %
+            self.assertIn('96.80 %', notification.label)
+            self.assertIn('95.00 %', notification.label)
+
+    @with_transaction()
+    def test_quota_import(self):
+        "Test the import refuses the rows above a quota across its chunks"
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        ProjectImport = pool.get('reguarantee.project.import', type='wizard')
+        company = create_company()
+        with set_company(company):
+            records = create_portfolio(company)
+            records['HF01'].quota_amount = D(5_000_000)
+            records['HF01'].save()
+            self.create_contract(records)
+            rows = [['Borrower Name', 'Borrower Kind', 'ID Number',
+                    'Industry', 'Region', 'Bank', 'Loan Contract Number',
+                    'Loan Amount', 'Guarantee Amount', 'Start Date',
+                    'End Date']]
+            for serial in range(3):
+                rows.append([
+                        f'Borrower {serial}', 'enterprise',
+                        make_uscc(201 + serial), 'C1311', '340102', 'Bank',
+                        f'IMP-{serial}', '2000000', '2000000', '2026-07-01',
+                        '2027-07-01'])
+            data = '\n'.join(','.join(r) for r in rows).encode()
+
+            # one row by chunk: the rows of the earlier chunks count
+            with patch.object(project_import_file, 'CHUNK_SIZE', 1):
+                result = ProjectImport.import_file(
+                    data, 'projects.csv', records['HF01'])
+
+            # 4,240,000 + 600,000 fits 5,000,000, the next rows do not
+            self.assertEqual(
+                [p.loan_contract_number for p in result.projects],
+                ['IMP-0'])
+            self.assertEqual(result.rejected, [3, 4])
+            for row, column, reason in result.error_lines():
+                self.assertEqual(column, 'Guarantee Amount')
+                self.assertIn(
+                    '%s used' % Lang.get().currency(
+                        D(4_840_000), company.currency), reason)
+
+    @with_transaction()
+    def test_industry_concentration(self):
+        "Test a submission above the industry limit of its product warns"
+        pool = Pool()
+        Project = pool.get('reguarantee.project')
+        company = create_company()
+        with set_company(company):
+            records = create_portfolio(company)
+            records['HF01'].quota_amount = None
+            records['HF01'].save()
+            self.create_contract(records)
+            product = records['P1']
+            product.industry_limit = D('0.6')
+            product.save()
+            project = self.new_project(records, 'NEW-1')
+            project.save()
+
+            # P1 live: C a1 900,000 + a2 1,500,000 + a8 300,000 + b2 450,000
+            # + NEW-1 600,000 = 3,750,000 of 5,490,000 = 68.31 % > 60 %
+            with self.assertRaises(UserWarning) as cm:
+                Project.submit([project])
+            self.assertIn('"C"', cm.exception.message)
+            self.assertIn('68.31 %', cm.exception.message)
+            self.assertIn('60.00 %', cm.exception.message)
 
 
 del ModuleTestCase
