@@ -916,6 +916,8 @@ def setup_demo(company):
     setup_contracts(company, institutions, products)
     setup_changes(institutions)
     setup_projects(institutions)
+    import demo_risk
+    demo_risk.setup_risk(sys.modules[__name__], institutions)
 
 
 def summary(users=USERS, language=None):

@@ -155,7 +155,7 @@ class Portfolio:
         "Return count, balances and weighted balances by institution"
         cursor.execute(*line.select(
                 line.institution,
-                Count(Literal('*')),
+                Count(line.borrower),
                 Sum(line.guarantee),
                 Sum(line.reguaranteed),
                 Sum(line.weighted_guarantee),

@@ -130,7 +130,7 @@ class Quota(ModelSQL, ModelView):
                     cls.write_uid.sql_cast(Literal(Null)).as_('write_uid'),
                     cls.write_date.sql_cast(Literal(Null)).as_('write_date'),
                     record.company.as_('company'),
-                    Literal(kind).as_('kind'),
+                    cls.kind.sql_cast(Literal(kind)).as_('kind'),
                     *(cls.product.sql_cast(c).as_(n)
                         for n, c in columns.items()),
                     record.quota_amount.as_('quota_amount'),
@@ -371,15 +371,21 @@ class Quota(ModelSQL, ModelView):
         project = Project.__table__()
         borrower = Borrower.__table__()
         cursor = Transaction().connection.cursor()
-        section = Substring(
-            Coalesce(project.industry, borrower.industry), 1, 1)
-        cursor.execute(*project.join(
-                borrower, condition=project.borrower == borrower.id).select(
-                project.product, section,
-                Sum(Coalesce(project.reguaranteed_amount, 0)),
-                where=project.state.in_(LIVE_STATES)
-                & project.product.in_([p.id for p in products]),
-                group_by=[project.product, section]))
+        # The section is computed in a sub-query so that the GROUP BY names
+        # a column: PostgreSQL does not take SUBSTRING with parameters in
+        # the SELECT and in the GROUP BY as the same expression
+        line = project.join(
+            borrower, condition=project.borrower == borrower.id).select(
+            project.product,
+            Substring(
+                Coalesce(project.industry, borrower.industry), 1, 1
+                ).as_('section'),
+            Coalesce(project.reguaranteed_amount, 0).as_('amount'),
+            where=project.state.in_(LIVE_STATES)
+            & project.product.in_([p.id for p in products]))
+        cursor.execute(*line.select(
+                line.product, line.section, Sum(line.amount),
+                group_by=[line.product, line.section]))
         amounts, totals = {}, defaultdict(Decimal)
         for product, code, amount in cursor:
             amounts[product, code] = to_decimal(amount)
