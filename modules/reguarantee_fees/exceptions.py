@@ -1,0 +1,21 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+from trytond.exceptions import UserError
+from trytond.model.exceptions import AccessError, ValidationError
+
+
+class FeeError(ValidationError):
+    pass
+
+
+class FeeModificationError(AccessError):
+    pass
+
+
+class BillError(UserError):
+    pass
+
+
+class InvoiceRequestError(UserError):
+    pass

@@ -1,0 +1,56 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+from decimal import Decimal
+
+from trytond.model import fields
+from trytond.modules.currency.fields import Monetary
+from trytond.pool import Pool, PoolMeta
+
+
+class InvoiceLine(metaclass=PoolMeta):
+    __name__ = 'account.invoice.line'
+
+    @classmethod
+    def _get_origin(cls):
+        return super()._get_origin() + ['reguarantee.fee.bill']
+
+
+class Party(metaclass=PoolMeta):
+    __name__ = 'party.party'
+
+    reguarantee_institutions = fields.One2Many(
+        'reguarantee.institution', 'party', "Re-guarantee Institutions",
+        readonly=True,
+        help="The guarantee institutions whose accounting counterpart the "
+        "party is.")
+
+
+class Institution(metaclass=PoolMeta):
+    __name__ = 'reguarantee.institution'
+
+    fee_bills = fields.One2Many(
+        'reguarantee.fee.bill', 'institution', "Fee Bills", readonly=True)
+    receivable = fields.Function(Monetary(
+            "Receivable", currency='currency', digits='currency',
+            help="What the institution owes, from the accounting (the "
+            "balance of its party's receivable account lines)."),
+        'get_receivable')
+
+    @classmethod
+    def get_receivable(cls, institutions, name):
+        pool = Pool()
+        Party = pool.get('party.party')
+        parties = [i.party for i in institutions if i.party]
+        amounts = Party.get_receivable_payable(
+            parties, ['receivable'])['receivable']
+        return {
+            i.id: i.currency.round(amounts.get(i.party.id, Decimal(0)))
+            if i.party else None
+            for i in institutions}
+
+    @classmethod
+    def copy(cls, institutions, default=None):
+        default = default.copy() if default is not None else {}
+        default.setdefault('fee_bills', None)
+        return super().copy(institutions, default=default)
