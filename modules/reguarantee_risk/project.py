@@ -32,6 +32,17 @@ class Project(metaclass=PoolMeta):
         return errors
 
     @classmethod
+    def get_fee_rates(cls, projects, date):
+        "Add the fee rate adjustments of the risk tiers in effect on date"
+        pool = Pool()
+        Assignment = pool.get('reguarantee.risk.tier.assignment')
+        rates = super().get_fee_rates(projects, date)
+        adjustments = Assignment.get_fee_adjustments(projects, date)
+        return {
+            id_: max(rate + adjustments.get(id_, 0), 0)
+            for id_, rate in rates.items()}
+
+    @classmethod
     @ModelView.button
     def submit(cls, projects):
         super().submit(projects)

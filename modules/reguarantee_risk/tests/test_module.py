@@ -411,6 +411,13 @@ class ReguaranteeRiskTestCase(
                 set(Assignment.get_fee_adjustments(
                         projects, DATE - dt.timedelta(days=1)).values()),
                 {D(0)})
+            # the fee calculation's rates: P1 0.5 % and P2 0.5 % adjusted
+            self.assertEqual(Project.get_fee_rates(projects, DATE), {
+                    records['project_a1'].id: D('0.011'),
+                    records['project_a4'].id: D('0.010'),
+                    records['project_b1'].id: D('0.006'),
+                    records['project_b4'].id: D('0.006'),
+                    })
 
             project = self.new_project(records, 'NEW-1')
             errors, = Project.get_submission_errors([project])
