@@ -16,7 +16,7 @@ NET_ASSETS = Decimal('2000000000.00')
 #: Above this book amount an administrator approves a disposal too
 NPA_ADMIN_AMOUNT = Decimal('1000000.00')
 #: Institution quotas (re-guarantee balance, yuan)
-QUOTAS = {'GI001': Decimal('3500000.00')}
+QUOTAS = {'GI001': Decimal('5000000.00')}
 #: Industry concentration limits of products
 INDUSTRY_LIMITS = {'PH-4222': Decimal('0.60')}
 #: Tiers of the cumulative compensation rate: name, scope, action, from,
@@ -82,45 +82,56 @@ def setup_compensation(demo, institutions):
     number, serial, bank, loan, guarantee, start, term = DEFAULTED
     found = Project.find([('loan_contract_number', '=', number)])
     if found:
-        return
-    demo.log("creating the defaulted project %s" % number)
-    banks = demo.setup_banks()
-    borrowers = demo.setup_borrowers()
-    start_date = max(
-        demo.TODAY + datetime.timedelta(days=start),
-        datetime.date(demo.YEAR, 1, 1))
-    project = Project(
-        institution=demo.model('reguarantee.institution', 'business')(
-            institutions['GI001'].id),
-        borrower=demo.model('reguarantee.borrower', 'business')(
-            borrowers[serial].id),
-        bank=demo.model('party.party', 'business')(banks[bank].id),
-        loan_contract_number=number, loan_amount=loan,
-        guarantee_amount=guarantee, start_date=start_date,
-        end_date=start_date + datetime.timedelta(days=term))
-    project.save()
-    project = demo.click(project, 'submit', 'business')
-    project = demo.click(project, 'file', 'business')
+        project, = found
+    else:
+        demo.log("creating the defaulted project %s" % number)
+        banks = demo.setup_banks()
+        borrowers = demo.setup_borrowers()
+        start_date = max(
+            demo.TODAY + datetime.timedelta(days=start),
+            datetime.date(demo.YEAR, 1, 1))
+        project = Project(
+            institution=demo.model('reguarantee.institution', 'business')(
+                institutions['GI001'].id),
+            borrower=demo.model('reguarantee.borrower', 'business')(
+                borrowers[serial].id),
+            bank=demo.model('party.party', 'business')(banks[bank].id),
+            loan_contract_number=number, loan_amount=loan,
+            guarantee_amount=guarantee, start_date=start_date,
+            end_date=start_date + datetime.timedelta(days=term))
+        project.save()
+    project = demo.advance(
+        demo.browse(project, 'admin'),
+        [('submit', ['business']), ('file', ['business'])],
+        {'submit': 'draft', 'file': 'submitted'})
 
     Compensation = demo.model('reguarantee.compensation', 'business')
-    compensation = Compensation(
-        project=demo.model('reguarantee.project', 'business')(project.id),
-        default_date=demo.TODAY, principal=PAID, interest=Decimal(0),
-        amount_paid_by_institution=PAID)
-    compensation.save()
-    compensation = demo.click(compensation, 'submit', 'business')
-    compensation = demo.click(compensation, 'approve', 'risk1')
-    compensation = demo.click(compensation, 'pay', 'finance')
+    found = Compensation.find([('project', '=', project.id)])
+    if found:
+        compensation, = found
+    else:
+        compensation = Compensation(
+            project=demo.model('reguarantee.project', 'business')(
+                project.id),
+            default_date=demo.TODAY, principal=PAID, interest=Decimal(0),
+            amount_paid_by_institution=PAID)
+        compensation.save()
+    compensation = demo.advance(
+        demo.browse(compensation, 'admin'),
+        [('submit', ['business']), ('approve', ['risk1']),
+            ('pay', ['finance'])],
+        {'submit': 'draft', 'approve': 'submitted', 'pay': 'approved'})
 
     Disposal = demo.model('reguarantee.npa.disposal', 'risk1')
-    disposal = Disposal(
-        compensation=demo.model('reguarantee.compensation', 'risk1')(
-            compensation.id),
-        method='settlement', proceeds=(
-            compensation.claim_amount / 2).quantize(Decimal('0.01')),
-        description="借款人一次性清偿一半，其余豁免")
-    disposal.save()
-    demo.click(disposal, 'submit', 'risk1')
+    if not Disposal.find([('compensation', '=', compensation.id)]):
+        disposal = Disposal(
+            compensation=demo.model('reguarantee.compensation', 'risk1')(
+                compensation.id),
+            method='settlement', proceeds=(
+                compensation.claim_amount / 2).quantize(Decimal('0.01')),
+            description="借款人一次性清偿一半，其余豁免")
+        disposal.save()
+        demo.click(disposal, 'submit', 'risk1')
 
 
 def month_ends(count, today):

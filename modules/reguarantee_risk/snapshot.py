@@ -421,13 +421,17 @@ class Snapshot(ModelSQL, ModelView):
 
     @classmethod
     def compute_today(cls):
-        "Compute the snapshots of today and assign the risk tiers (cron)"
+        """Compute the snapshots of today and assign the risk tiers, today
+        in the timezone of each company (cron)"""
         pool = Pool()
         Assignment = pool.get('reguarantee.risk.tier.assignment')
+        Company = pool.get('company.company')
         Date = pool.get('ir.date')
-        today = Date.today()
-        cls.compute(today)
-        Assignment.update(today)
+        for company in Company.search([]):
+            with Transaction().set_context(company=company.id):
+                today = Date.today()
+                cls.compute(today, [company])
+                Assignment.update(today, [company])
 
 
 class SnapshotShare(ModelSQL, ModelView):

@@ -239,7 +239,8 @@ class TierAssignment(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
         of its cumulative compensation rate on the date
 
         A new tier applies from the date; an active circuit breaker stays
-        until it is lifted."""
+        until it is lifted.  The current tiers are kept on the dates up to
+        the day they took effect."""
         pool = Pool()
         Company = pool.get('company.company')
         Tier = pool.get('reguarantee.risk.tier')
@@ -268,9 +269,10 @@ class TierAssignment(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
                     tier = Tier.find(tiers[scope], rate)
                     assignment = current.get((scope, subject))
                     if assignment:
-                        if assignment.tier == tier or (
-                                assignment.action == 'breaker'
-                                and assignment.state == 'active'):
+                        if (assignment.tier == tier
+                                or date <= assignment.effective_date
+                                or (assignment.action == 'breaker'
+                                    and assignment.state == 'active')):
                             continue
                         to_end.append(assignment)
                     if tier:

@@ -394,6 +394,12 @@ class ReguaranteeRiskTestCase(
                     })
             notified = [n.user for n in Transaction().user_notifications]
             self.assertEqual(notified, [risk])
+            # an earlier date (the cron of another timezone) changes nothing
+            self.assertEqual(
+                Assignment.update(DATE - dt.timedelta(days=1)), [])
+            self.assertEqual(
+                {(a.state, a.end_date) for a in assignments},
+                {('active', None)})
 
             projects = [records[n] for n in [
                     'project_a1', 'project_a4', 'project_b1', 'project_b4']]
