@@ -83,7 +83,8 @@ def child_setup(options):
         Currency = pool.get('currency.currency')
         Party = pool.get('party.party')
         Company = pool.get('company.company')
-        Configuration = pool.get('reguarantee.configuration')
+        ConfigurationCompany = pool.get(
+            'reguarantee.configuration.company')
         currency, = Currency.create([{
                     'name': "Yuan Renminbi", 'code': 'CNY', 'symbol': '¥',
                     'digits': 2, 'rounding': Decimal('0.01'),
@@ -92,9 +93,11 @@ def child_setup(options):
         company, = Company.create([{
                     'party': party.id, 'currency': currency.id}])
         with transaction.set_context(company=company.id):
-            configuration = Configuration(1)
-            configuration.net_assets = Decimal('20000000000')
-            configuration.save()
+            # the company's value: creating the singleton would lock
+            ConfigurationCompany.create([{
+                        'company': company.id,
+                        'net_assets': Decimal('20000000000'),
+                        }])
             start = time.perf_counter()
             counts = load(pool, company, options)
             loaded = time.perf_counter() - start
@@ -262,9 +265,9 @@ def child_snapshot(options):
     original = indicator.in_force_lines.__wrapped__
 
     @contextlib.contextmanager
-    def lines(company, date):
+    def lines(*args):
         start = time.perf_counter()
-        generator = original(company, date)
+        generator = original(*args)
         table = next(generator)
         timings['in_force_table'] = time.perf_counter() - start
         try:
@@ -277,11 +280,12 @@ def child_snapshot(options):
     with Transaction().start(options.database, 0, readonly=True):
         pool.init()
         Company = pool.get('company.company')
-        company, = Company.search([])
+        company_id, = [c.id for c in Company.search([])]
     cpu = time.process_time()
     start = time.perf_counter()
     with Transaction().start(options.database, 0) as transaction:
-        with transaction.set_context(company=company.id):
+        with transaction.set_context(company=company_id):
+            company = Company(company_id)
             Snapshot = pool.get('reguarantee.risk.snapshot')
             snapshots = Snapshot.compute(dt.date.today(), [company])
             total = next(s for s in snapshots if not s.institution)
@@ -326,6 +330,8 @@ def get_parser():
         help="how many times the snapshot is computed (default 3)")
     parser.add_argument('--json', metavar='FILE',
         help="write the results to this file")
+    parser.add_argument('--reuse', action='store_true',
+        help="reuse the database of a previous run (PostgreSQL) and keep it")
     parser.add_argument('--child', choices=sorted(CHILDREN),
         help=argparse.SUPPRESS)
     parser.add_argument('--database', default=DATABASE,
@@ -351,7 +357,7 @@ def main(argv=None):
         sys.exit("TRYTOND_DATABASE__URI must be a postgresql:// URI "
             "(run under scripts/pg.sh run)")
     try:
-        setup = child(options, 'setup', env)
+        setup = {} if options.reuse else child(options, 'setup', env)
         print(json.dumps(setup), file=sys.stderr)
         runs = []
         for _ in range(options.runs):

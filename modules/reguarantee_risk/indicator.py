@@ -11,12 +11,13 @@ from collections import defaultdict
 from contextlib import contextmanager
 from decimal import Decimal
 
-from sql import Literal, Null, Table, Window
+from sql import Cast, Literal, Null, Table, Window
 from sql.aggregate import Count, Max, Sum
 from sql.conditionals import Case, Coalesce
-from sql.functions import RowNumber, Substring
+from sql.functions import Round, RowNumber, Substring
 from sql.operators import Concat
 
+from trytond import backend
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
@@ -36,15 +37,16 @@ SMALL_MICRO_KINDS = ['enterprise', 'individual_business']
 TOP = 10
 
 LINE_TABLE = 'reguarantee_risk_line'
+#: The memory of each sort and hash of the snapshot queries on PostgreSQL
+WORK_MEM = '128MB'
 LINE_COLUMNS = [
     ('institution', 'INTEGER'),
-    ('product', 'INTEGER'),
     ('borrower', 'INTEGER'),
     ('related_group', 'VARCHAR'),
     ('industry', 'VARCHAR'),
     ('region', 'VARCHAR'),
-    ('guarantee', 'NUMERIC'),
-    ('reguaranteed', 'NUMERIC'),
+    ('guarantee', 'BIGINT'),
+    ('reguaranteed', 'BIGINT'),
     ('weighted_guarantee', 'NUMERIC'),
     ('weighted_reguaranteed', 'NUMERIC'),
     ]
@@ -72,9 +74,13 @@ def weight(project, product, borrower):
         else_=Literal(1))
 
 
-def in_force_query(company, date):
+def in_force_query(company, date, digits=2):
     """Return the query of the projects of the company in force on the date:
-    accepted, started, neither released nor compensated by then"""
+    accepted, started, neither released nor compensated by then
+
+    The guarantee and re-guaranteed amounts are integers of the smallest
+    unit of the currency (of digits): adding, grouping and sorting them is
+    several times faster than numerics on PostgreSQL."""
     pool = Pool()
     Borrower = pool.get('reguarantee.borrower')
     Compensation = pool.get('reguarantee.compensation')
@@ -87,23 +93,23 @@ def in_force_query(company, date):
     paid = compensation.select(
         compensation.project,
         where=compensation.state.in_(PAID_STATES)
-        & (compensation.payment_date <= date),
-        group_by=[compensation.project])
+        & (compensation.payment_date <= date))
     weight_ = weight(project, product, borrower)
+
+    def units(amount):
+        return Cast(Round(Coalesce(amount, 0) * 10 ** digits), 'BIGINT')
     return (project
         .join(borrower, condition=project.borrower == borrower.id)
         .join(product, 'LEFT', condition=project.product == product.id)
-        .join(paid, 'LEFT', condition=paid.project == project.id)
         .select(
             project.institution,
-            project.product,
             project.borrower,
             borrower.related_group,
             Substring(Coalesce(project.industry, borrower.industry), 1, 1),
             Concat(Substring(
                     Coalesce(project.region, borrower.region), 1, 4), '00'),
-            Coalesce(project.guarantee_amount, 0),
-            Coalesce(project.reguaranteed_amount, 0),
+            units(project.guarantee_amount),
+            units(project.reguaranteed_amount),
             Coalesce(project.guarantee_amount, 0) * weight_,
             Coalesce(project.reguaranteed_amount, 0) * weight_,
             where=(project.company == company)
@@ -111,13 +117,21 @@ def in_force_query(company, date):
             & (project.start_date <= date)
             & ((project.filing_date == Null) | (project.filing_date <= date))
             & ((project.release_date == Null) | (project.release_date > date))
-            & (paid.project == Null)))
+            # a hashed sub-plan, rather than an index scan of all the
+            # projects to merge with the paid compensations
+            & ~project.id.in_(paid)))
 
 
 @contextmanager
-def in_force_lines(company, date):
+def in_force_lines(company, date, digits=2):
     "Yield a temporary table of the projects in force (see LINE_COLUMNS)"
-    cursor = Transaction().connection.cursor()
+    transaction = Transaction()
+    cursor = transaction.connection.cursor()
+    postgresql = backend.name == 'postgresql'
+    if postgresql:
+        # The joins and the groupings by borrower hash hundreds of
+        # thousands of rows: in memory rather than in batches on disk
+        cursor.execute("SET LOCAL work_mem = '%s'" % WORK_MEM)
     table = Table(LINE_TABLE)
     cursor.execute('DROP TABLE IF EXISTS "%s"' % LINE_TABLE)
     cursor.execute('CREATE TEMPORARY TABLE "%s" (%s)' % (
@@ -126,7 +140,10 @@ def in_force_lines(company, date):
     try:
         cursor.execute(*table.insert(
                 [getattr(table, n) for n, _ in LINE_COLUMNS],
-                in_force_query(company, date)))
+                in_force_query(company, date, digits)))
+        if postgresql:
+            # autovacuum never analyzes temporary tables
+            cursor.execute('ANALYZE "%s"' % LINE_TABLE)
         yield table
     finally:
         cursor.execute('DROP TABLE "%s"' % LINE_TABLE)
@@ -137,21 +154,24 @@ class Portfolio:
     institution (on the guarantee amounts, the institution's liability) and
     company-wide (on the re-guaranteed amounts, the re-guarantor's)"""
 
-    def __init__(self, company, date):
+    def __init__(self, company, date, digits=2):
         self.company = company
         self.date = date
+        self.unit = Decimal(1).scaleb(-digits)
         cursor = Transaction().connection.cursor()
-        with in_force_lines(company, date) as line:
-            self.totals = self._totals(cursor, line)
-            self.top = self._top(cursor, line)
-            self.related = self._related(cursor, line)
-            self.industries = self._shares(cursor, line, line.industry)
-            self.regions = self._shares(cursor, line, line.region)
-            self.company_top = self._company_top(cursor, line)
-            self.company_related = self._company_related(cursor, line)
+        with in_force_lines(company, date, digits) as line:
+            unit = self.unit
+            self.totals = self._totals(cursor, line, unit)
+            self.top = self._top(cursor, line, unit)
+            self.related = self._related(cursor, line, unit)
+            self.industries = self._shares(
+                cursor, line, line.industry, unit)
+            self.regions = self._shares(cursor, line, line.region, unit)
+            self.company_top = self._company_top(cursor, line, unit)
+            self.company_related = self._company_related(cursor, line, unit)
 
     @staticmethod
-    def _totals(cursor, line):
+    def _totals(cursor, line, unit):
         "Return count, balances and weighted balances by institution"
         cursor.execute(*line.select(
                 line.institution,
@@ -162,16 +182,21 @@ class Portfolio:
                 Sum(line.weighted_reguaranteed),
                 group_by=[line.institution]))
         return {
-            institution: (count, *map(to_decimal, amounts))
-            for institution, count, *amounts in cursor}
+            institution: (
+                count, to_decimal(guarantee) * unit,
+                to_decimal(reguaranteed) * unit,
+                to_decimal(weighted_guarantee),
+                to_decimal(weighted_reguaranteed))
+            for institution, count, guarantee, reguaranteed,
+            weighted_guarantee, weighted_reguaranteed in cursor}
 
     @staticmethod
-    def _top(cursor, line):
+    def _top(cursor, line, unit):
         """Return the guarantee balance of the largest borrower and of the
         TOP largest by institution"""
         borrower = line.select(
             line.institution, line.borrower,
-            Sum(line.guarantee).as_('amount'),
+            Cast(Sum(line.guarantee), 'BIGINT').as_('amount'),
             group_by=[line.institution, line.borrower])
         ranked = borrower.select(
             borrower.institution, borrower.amount,
@@ -184,11 +209,11 @@ class Portfolio:
                 where=ranked.rank <= TOP,
                 group_by=[ranked.institution]))
         return {
-            institution: (to_decimal(top1), to_decimal(top))
+            institution: (to_decimal(top1) * unit, to_decimal(top) * unit)
             for institution, top1, top in cursor}
 
     @staticmethod
-    def _related(cursor, line):
+    def _related(cursor, line, unit):
         """Return the guarantee balance of the largest group of related
         borrowers by institution"""
         group = line.select(
@@ -198,10 +223,11 @@ class Portfolio:
         cursor.execute(*group.select(
                 group.institution, Max(group.amount),
                 group_by=[group.institution]))
-        return {institution: to_decimal(a) for institution, a in cursor}
+        return {
+            institution: to_decimal(a) * unit for institution, a in cursor}
 
     @staticmethod
-    def _shares(cursor, line, column):
+    def _shares(cursor, line, column, unit):
         """Return the guarantee and re-guaranteed balances by institution
         and value of the column"""
         cursor.execute(*line.select(
@@ -211,22 +237,22 @@ class Portfolio:
         shares = defaultdict(dict)
         for institution, code, guarantee, reguaranteed in cursor:
             shares[institution][code] = (
-                to_decimal(guarantee), to_decimal(reguaranteed))
+                to_decimal(guarantee) * unit, to_decimal(reguaranteed) * unit)
         return shares
 
     @staticmethod
-    def _company_top(cursor, line):
+    def _company_top(cursor, line, unit):
         "Return the re-guaranteed balances of the TOP largest borrowers"
         borrower = line.select(
-            Sum(line.reguaranteed).as_('amount'),
+            Cast(Sum(line.reguaranteed), 'BIGINT').as_('amount'),
             group_by=[line.borrower])
         cursor.execute(*borrower.select(
                 borrower.amount,
                 order_by=[borrower.amount.desc], limit=TOP))
-        return [to_decimal(a) for a, in cursor]
+        return [to_decimal(a) * unit for a, in cursor]
 
     @staticmethod
-    def _company_related(cursor, line):
+    def _company_related(cursor, line, unit):
         """Return the re-guaranteed balance of the largest group of related
         borrowers"""
         group = line.select(
@@ -235,7 +261,7 @@ class Portfolio:
             group_by=[line.related_group])
         cursor.execute(*group.select(Max(group.amount)))
         amount, = cursor.fetchone()
-        return to_decimal(amount)
+        return to_decimal(amount) * unit
 
 
 def loss_figures(company, date, period_start, key='institution'):

@@ -81,7 +81,7 @@ class Project(metaclass=PoolMeta):
                 Quota.notify_thresholds(submitted)
                 for product, industry, share in (
                         Quota.get_industry_concentrations(submitted)):
-                    Quota._notify(
+                    Quota.notify_staff(
                         [product], None, 'tryton-warning',
                         'msg_industry_concentration',
                         product=product.rec_name, industry=industry or '',

@@ -317,7 +317,7 @@ class Quota(ModelSQL, ModelView):
                 institution = (
                     record if key[0] == 'institution'
                     else getattr(record, 'institution', None))
-                cls._notify(
+                cls.notify_staff(
                     [record], institution, 'tryton-warning',
                     'msg_quota_threshold',
                     kind=key[0], quota=record.rec_name,
@@ -326,7 +326,7 @@ class Quota(ModelSQL, ModelView):
                     used=used[key], quota_amount=limit)
 
     @classmethod
-    def _notify(cls, records, institution, icon, msg_id, **params):
+    def notify_staff(cls, records, institution, icon, msg_id, **params):
         """Notify the risk staff and the users of the institution, each in
         their language; amounts in params are formatted in the currency"""
         pool = Pool()

@@ -215,7 +215,7 @@ class Snapshot(ModelSQL, ModelView):
                     ('date', '=', date),
                     ]))
         period_start = date.replace(month=1, day=1)
-        portfolio = Portfolio(company.id, date)
+        portfolio = Portfolio(company.id, date, company.currency.digits)
         losses = loss_figures(company.id, date, period_start)
         ids = set(portfolio.totals) | set(losses)
         institutions = Institution.search(['OR',
