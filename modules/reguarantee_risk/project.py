@@ -28,7 +28,6 @@ class Project(metaclass=PoolMeta):
         for check in [Assignment.get_breaker_errors, Quota.get_quota_errors]:
             for project, error in check(valid()):
                 errors[index[id(project)]].append(error)
-        Quota.add_pending(valid())
         return errors
 
     @classmethod
@@ -54,7 +53,8 @@ class Project(metaclass=PoolMeta):
         pool = Pool()
         Quota = pool.get('reguarantee.risk.quota')
         Warning = pool.get('res.user.warning')
-        concentrations = Quota.get_industry_concentrations(projects)
+        concentrations = Quota.get_industry_concentrations(
+            [p.id for p in projects])
         if concentrations:
             key = Warning.format('industry_concentration', projects)
             if Warning.check(key):
@@ -76,14 +76,13 @@ class Project(metaclass=PoolMeta):
         Quota = pool.get('reguarantee.risk.quota')
         super().on_modification(mode, projects, field_names=field_names)
         if mode == 'create' or (mode == 'write' and 'state' in field_names):
-            submitted = [p for p in projects if p.state == 'submitted']
-            if submitted:
-                Quota.notify_thresholds(submitted)
-                for product, industry, share in (
-                        Quota.get_industry_concentrations(submitted)):
-                    Quota.notify_staff(
-                        [product], None, 'tryton-warning',
-                        'msg_industry_concentration',
-                        product=product.rec_name, industry=industry or '',
-                        share=format_rate(share),
-                        limit=format_rate(product.industry_limit))
+            ids = [p.id for p in projects]
+            Quota.notify_thresholds(ids)
+            for product, industry, share in (
+                    Quota.get_industry_concentrations(ids)):
+                Quota.notify_staff(
+                    [product], None, 'tryton-warning',
+                    'msg_industry_concentration',
+                    product=product.rec_name, industry=industry or '',
+                    share=format_rate(share),
+                    limit=format_rate(product.industry_limit))

@@ -37,18 +37,69 @@ KINDS = [
     ('contract', "Contract"),
     ('institution', "Institution"),
     ]
-#: The unsaved projects validated in a transaction, counted against the
-#: quotas while they live: the import validates its rows chunk by chunk and
-#: creates them once all are validated
+
+
+class PendingProjects:
+    """The unsaved projects validated in a transaction, counted against the
+    quotas while they live: the import validates its rows chunk by chunk and
+    creates them once all are validated
+
+    The totals by quota key are kept up to date as the projects are added
+    and die (a weak reference callback), whatever their number."""
+
+    def __init__(self):
+        self.totals = defaultdict(Decimal)
+        self.projects = {}
+
+    def add(self, project, keys, amount):
+        self.discard(id(project))
+        self.projects[id(project)] = (
+            weakref.ref(project, lambda ref, i=id(project): self.discard(i)),
+            keys, amount)
+        for key in keys:
+            self.totals[key] += amount
+
+    def discard(self, identity):
+        entry = self.projects.pop(identity, None)
+        if entry:
+            _, keys, amount = entry
+            for key in keys:
+                self.totals[key] -= amount
+
+    def amounts(self, projects):
+        "Return the totals by key without the projects listed"
+        amounts = defaultdict(Decimal, self.totals)
+        for project in projects:
+            entry = self.projects.get(id(project))
+            if entry:
+                _, keys, amount = entry
+                for key in keys:
+                    amounts[key] -= amount
+        return amounts
+
+
+#: The pending projects of each transaction
 _pending = weakref.WeakKeyDictionary()
 
 
-def quota_keys(project):
-    "Return the (kind, record) of the quotas the project falls under"
-    return [
-        (kind, getattr(project, kind)) for kind, _ in KINDS
-        if getattr(project, kind, None) is not None
-        and getattr(project, kind).quota_amount is not None]
+def quota_keys(projects):
+    """Return the quota keys, (kind, record id), of each project and the
+    records with a quota by key, the quota of each record read once"""
+    records, keys = {}, []
+    for project in projects:
+        project_keys = []
+        for kind, _ in KINDS:
+            record = getattr(project, kind, None)
+            if record is None:
+                continue
+            key = kind, record.id
+            if key not in records:
+                records[key] = (
+                    record if record.quota_amount is not None else None)
+            if records[key] is not None:
+                project_keys.append(key)
+        keys.append(project_keys)
+    return keys, {k: r for k, r in records.items() if r is not None}
 
 
 class Quota(ModelSQL, ModelView):
@@ -220,90 +271,83 @@ class Quota(ModelSQL, ModelView):
         return used
 
     @classmethod
-    def _pending_amounts(cls, projects):
-        """Return by quota key the amounts of the unsaved projects validated
-        earlier in the transaction and not among projects"""
-        transaction = Transaction()
-        listed = {id(p) for p in projects}
-        amounts = defaultdict(Decimal)
-        alive = []
-        for ref, keys, amount in _pending.get(transaction, []):
-            project = ref()
-            if project is None or project.id is not None:
-                continue
-            alive.append((ref, keys, amount))
-            if id(project) not in listed:
-                for key in keys:
-                    amounts[key] += amount
-        _pending[transaction] = alive
-        return amounts
-
-    @classmethod
-    def add_pending(cls, projects):
-        "Count the unsaved projects against the quotas while they live"
-        entries = _pending.setdefault(Transaction(), [])
-        for project in projects:
-            if project.id is None:
-                entries.append((
-                        weakref.ref(project),
-                        [(k, r.id) for k, r in quota_keys(project)],
-                        project.reguaranteed_amount or Decimal(0)))
-
-    @classmethod
     def get_quota_errors(cls, projects):
-        """Yield (project, error) for the projects that would take a quota
-        above its amount, the projects being added in their order"""
+        """Return (project, error) for the projects that would take a quota
+        above its amount, the projects being added in their order
+
+        The unsaved projects accepted count against the quotas of the
+        later calls of the transaction while they live."""
         pool = Pool()
         Lang = pool.get('ir.lang')
-        limits = {}
-        for project in projects:
-            for kind, record in quota_keys(project):
-                limits[kind, record.id] = record
+        keys, limits = quota_keys(projects)
         if not limits:
-            return
+            return []
         lang = Lang.get()
+        kinds = dict(cls.fields_get(['kind'])['kind']['selection'])
         used = cls.get_used(limits, exclude=[
                 p.id for p in projects if p.id is not None and p.id >= 0])
-        for key, amount in cls._pending_amounts(projects).items():
+        pending = _pending.setdefault(Transaction(), PendingProjects())
+        for key, amount in pending.amounts(projects).items():
             if key in limits:
                 used[key] += amount
-        for project in projects:
+        quota_amounts = {k: r.quota_amount for k, r in limits.items()}
+        errors = []
+        for project, project_keys in zip(projects, keys):
             amount = project.reguaranteed_amount or Decimal(0)
-            keys = [(k, r.id) for k, r in quota_keys(project)]
             over = [
-                k for k in keys if used[k] + amount > limits[k].quota_amount]
+                k for k in project_keys
+                if used[k] + amount > quota_amounts[k]]
             for key in over:
                 record = limits[key]
 
                 def money(value):
                     return lang.currency(value, project.currency)
-                yield project, SubmissionError(gettext(
-                        'reguarantee_risk.msg_quota_exceeded',
-                        project=project.rec_name,
-                        kind=dict(cls.fields_get(['kind'])['kind'][
-                                'selection'])[key[0]],
-                        quota=record.rec_name,
-                        used=money(used[key]),
-                        amount=money(amount),
-                        total=money(used[key] + amount),
-                        quota_amount=money(record.quota_amount)),
-                    'guarantee_amount')
+                errors.append((project, SubmissionError(gettext(
+                                'reguarantee_risk.msg_quota_exceeded',
+                                project=project.rec_name,
+                                kind=kinds[key[0]],
+                                quota=record.rec_name,
+                                used=money(used[key]),
+                                amount=money(amount),
+                                total=money(used[key] + amount),
+                                quota_amount=money(record.quota_amount)),
+                            'guarantee_amount')))
             if not over:
-                for key in keys:
+                for key in project_keys:
                     used[key] += amount
+                if project.id is None and project_keys:
+                    pending.add(project, project_keys, amount)
+        return errors
 
     @classmethod
-    def notify_thresholds(cls, projects):
+    def notify_thresholds(cls, ids):
         """Notify the risk staff and the institutions' users of the quotas
-        that the projects, just submitted, took past a warning rate"""
+        that the submitted projects of the ids took past a warning rate"""
         pool = Pool()
         Configuration = pool.get('reguarantee.configuration')
-        limits, added = {}, defaultdict(Decimal)
-        for project in projects:
-            for kind, record in quota_keys(project):
-                limits[kind, record.id] = record
-                added[kind, record.id] += (
-                    project.reguaranteed_amount or Decimal(0))
+        Project = pool.get('reguarantee.project')
+        project = Project.__table__()
+        cursor = Transaction().connection.cursor()
+        added, record_ids = defaultdict(Decimal), defaultdict(set)
+        for sub_ids in grouped_slice(ids, MAX_PARAMS):
+            cursor.execute(*project.select(
+                    project.product, project.contract, project.institution,
+                    Sum(Coalesce(project.reguaranteed_amount, 0)),
+                    where=SQL_OPERATORS['in'](project.id, list(sub_ids))
+                    & (project.state == 'submitted'),
+                    group_by=[
+                        project.product, project.contract,
+                        project.institution]))
+            for *records, amount in cursor:
+                for (kind, _), id_ in zip(KINDS, records):
+                    if id_ is not None:
+                        added[kind, id_] += to_decimal(amount)
+                        record_ids[kind].add(id_)
+        limits = {
+            (kind, r.id): r
+            for kind, kind_ids in record_ids.items()
+            for r in pool.get('reguarantee.' + kind).browse(list(kind_ids))
+            if r.quota_amount is not None}
         if not limits:
             return
         thresholds = Configuration(1).quota_thresholds
@@ -356,48 +400,56 @@ class Quota(ModelSQL, ModelView):
                 records, icon, label, user=user.id)
 
     @classmethod
-    def get_industry_concentrations(cls, projects):
-        """Return (product, industry section, share) for the sections of
-        the projects whose share of their product's balance is above the
-        product's industry concentration limit"""
+    def get_industry_concentrations(cls, ids):
+        """Return (product, industry section, share) for the sections of the
+        submitted projects of the ids whose share of their product's
+        balance is above the product's industry concentration limit"""
         pool = Pool()
         Borrower = pool.get('reguarantee.borrower')
+        Product = pool.get('reguarantee.product')
         Project = pool.get('reguarantee.project')
-        products = {
-            p.product for p in projects
-            if p.product and p.product.industry_limit}
-        if not products:
-            return []
         project = Project.__table__()
         borrower = Borrower.__table__()
+        product = Product.__table__()
         cursor = Transaction().connection.cursor()
         # The section is computed in a sub-query so that the GROUP BY names
         # a column: PostgreSQL does not take SUBSTRING with parameters in
         # the SELECT and in the GROUP BY as the same expression
         line = project.join(
-            borrower, condition=project.borrower == borrower.id).select(
-            project.product,
+            borrower, condition=project.borrower == borrower.id
+            ).join(product, condition=project.product == product.id
+            ).select(
+            project.id, project.product, project.state,
             Substring(
                 Coalesce(project.industry, borrower.industry), 1, 1
                 ).as_('section'),
             Coalesce(project.reguaranteed_amount, 0).as_('amount'),
-            where=project.state.in_(LIVE_STATES)
-            & project.product.in_([p.id for p in products]))
+            where=product.industry_limit != Null)
+        touched = set()
+        for sub_ids in grouped_slice(ids, MAX_PARAMS):
+            cursor.execute(*line.select(
+                    line.product, line.section,
+                    where=SQL_OPERATORS['in'](line.id, list(sub_ids))
+                    & (line.state == 'submitted'),
+                    group_by=[line.product, line.section]))
+            touched.update(cursor)
+        if not touched:
+            return []
         cursor.execute(*line.select(
                 line.product, line.section, Sum(line.amount),
+                where=line.state.in_(LIVE_STATES)
+                & line.product.in_(list({p for p, _ in touched})),
                 group_by=[line.product, line.section]))
         amounts, totals = {}, defaultdict(Decimal)
-        for product, code, amount in cursor:
-            amounts[product, code] = to_decimal(amount)
-            totals[product] += to_decimal(amount)
-        touched = {
-            (p.product, (p.industry_code or '')[:1] or None)
-            for p in projects if p.product in products}
+        for product_id, code, amount in cursor:
+            amounts[product_id, code] = to_decimal(amount)
+            totals[product_id] += to_decimal(amount)
         concentrations = []
-        for product, code in sorted(
-                touched, key=lambda k: (k[0].id, k[1] or '')):
-            share = ratio(amounts.get((product.id, code), 0),
-                totals[product.id])
+        for product_id, code in sorted(
+                touched, key=lambda k: (k[0], k[1] or '')):
+            product = Product(product_id)
+            share = ratio(amounts.get((product_id, code), 0),
+                totals[product_id])
             if share is not None and share > product.industry_limit:
                 concentrations.append((product, code, share))
         return concentrations
