@@ -916,6 +916,8 @@ def setup_demo(company):
     setup_contracts(company, institutions, products)
     setup_changes(institutions)
     setup_projects(institutions)
+    from demo_fees import setup_fees
+    setup_fees(company, sys.modules[__name__])
     import demo_risk
     demo_risk.setup_risk(sys.modules[__name__], institutions)
 

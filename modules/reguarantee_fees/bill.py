@@ -19,14 +19,18 @@ from trytond.wizard import Button, StateAction, StateView, Wizard
 
 from .exceptions import BillError, FeeModificationError
 from .fee_run import last_month
+from .model import SequenceNumberMixin
 
 _states = {
     'readonly': Eval('state') != 'draft',
     }
 
 
-class Bill(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
+class Bill(
+        SequenceNumberMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
+        ModelView):
     __name__ = 'reguarantee.fee.bill'
+    _number_sequence = 'fee_bill_sequence'
     _rec_name = 'number'
 
     company = fields.Many2One(
@@ -154,20 +158,6 @@ class Bill(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
             ('invoice', '=', None),
             ('invoice.state', '!=', 'paid'),
             ]
-
-    @classmethod
-    def preprocess_values(cls, mode, values):
-        pool = Pool()
-        Configuration = pool.get('reguarantee.configuration')
-        values = super().preprocess_values(mode, values)
-        if mode == 'create' and not values.get('number'):
-            company_id = values.get('company', cls.default_company())
-            if company_id is not None:
-                sequence = Configuration(1).get_multivalue(
-                    'fee_bill_sequence', company=company_id)
-                if sequence:
-                    values['number'] = sequence.get()
-        return values
 
     @classmethod
     def check_modification(cls, mode, bills, values=None, external=False):
@@ -416,4 +406,3 @@ class BillCreateStart(ModelView):
     @classmethod
     def default_period_end(cls):
         return last_month(Pool().get('ir.date').today())[1]
-

@@ -11,10 +11,10 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.report import Report
 from trytond.transaction import Transaction
-from trytond.wizard import (
-    Button, StateTransition, StateView, Wizard)
+from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import FeeModificationError, InvoiceRequestError
+from .model import SequenceNumberMixin
 from .voucher import to_csv, to_xlsx, voucher_rows
 
 _states = {
@@ -22,8 +22,11 @@ _states = {
     }
 
 
-class InvoiceRequest(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
+class InvoiceRequest(
+        SequenceNumberMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
+        ModelView):
     __name__ = 'reguarantee.invoice.request'
+    _number_sequence = 'invoice_request_sequence'
     _rec_name = 'number'
 
     company = fields.Many2One(
@@ -160,20 +163,6 @@ class InvoiceRequest(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
         return sum(
             (b.invoice.total_amount for b in self.bills if b.invoice),
             Decimal(0))
-
-    @classmethod
-    def preprocess_values(cls, mode, values):
-        pool = Pool()
-        Configuration = pool.get('reguarantee.configuration')
-        values = super().preprocess_values(mode, values)
-        if mode == 'create' and not values.get('number'):
-            company_id = values.get('company', cls.default_company())
-            if company_id is not None:
-                sequence = Configuration(1).get_multivalue(
-                    'invoice_request_sequence', company=company_id)
-                if sequence:
-                    values['number'] = sequence.get()
-        return values
 
     @classmethod
     def check_modification(cls, mode, requests, values=None, external=False):
