@@ -939,6 +939,8 @@ def setup_demo(company):
     setup_projects(institutions)
     from demo_fees import setup_fees
     setup_fees(company, sys.modules[__name__])
+    import demo_risk
+    demo_risk.setup_risk(sys.modules[__name__], institutions)
     from demo_filing import setup_filing
     setup_filing(sys.modules[__name__])
     from demo_integration import setup_integration

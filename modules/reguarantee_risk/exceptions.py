@@ -1,0 +1,21 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+from trytond.exceptions import UserError, UserWarning
+from trytond.model.exceptions import ValidationError
+
+
+class TierError(ValidationError):
+    pass
+
+
+class DisposalError(ValidationError):
+    pass
+
+
+class DisposalModificationError(UserError):
+    pass
+
+
+class IndustryConcentrationWarning(UserWarning):
+    pass

@@ -1,0 +1,351 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+"""The SQL aggregates behind the risk indicators
+
+The projects in force on a date are selected once, with their weight in the
+liability balance, into a temporary table of narrow rows; every indicator
+is then one GROUP BY over it.  The compensations, releases, recoveries and
+disposals are summed from their own tables."""
+from collections import defaultdict
+from contextlib import contextmanager
+from decimal import Decimal
+
+from sql import Cast, Literal, Null, Table, Window
+from sql.aggregate import Count, Max, Sum
+from sql.conditionals import Case, Coalesce
+from sql.functions import Round, RowNumber, Substring
+from sql.operators import Concat
+
+from trytond import backend
+from trytond.pool import Pool
+from trytond.transaction import Transaction
+
+#: States of the projects whose guarantee the re-guarantor accepted
+ACCEPTED_STATES = [
+    'filed', 'released', 'compensating', 'compensated', 'closed']
+#: States of the compensations paid to the institution
+PAID_STATES = ['paid', 'written_off']
+#: Liability balance weights (2018 rules of the financing guarantee
+#: regulation)
+SMALL_MICRO_WEIGHT = Decimal('0.75')
+HOUSING_WEIGHT = Decimal('0.3')
+SMALL_MICRO_MAX_LOAN = Decimal(5_000_000)
+FARMER_MAX_LOAN = Decimal(2_000_000)
+SMALL_MICRO_KINDS = ['enterprise', 'individual_business']
+#: How many of the largest borrowers make the top-N concentration
+TOP = 10
+
+LINE_TABLE = 'reguarantee_risk_line'
+#: The memory of each sort and hash of the snapshot queries on PostgreSQL
+WORK_MEM = '128MB'
+LINE_COLUMNS = [
+    ('institution', 'INTEGER'),
+    ('borrower', 'INTEGER'),
+    ('related_group', 'VARCHAR'),
+    ('industry', 'VARCHAR'),
+    ('region', 'VARCHAR'),
+    ('guarantee', 'BIGINT'),
+    ('reguaranteed', 'BIGINT'),
+    ('weighted_guarantee', 'NUMERIC'),
+    ('weighted_reguaranteed', 'NUMERIC'),
+    ]
+
+
+def to_decimal(value):
+    "Return the value of an aggregate as a Decimal (SQLite gives floats)"
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
+
+def weight(project, product, borrower):
+    "Return the SQL weight of a project in the liability balance"
+    small_micro = (product.liability_class == 'small_micro') & (
+        (borrower.kind.in_(SMALL_MICRO_KINDS)
+            & (project.loan_amount < SMALL_MICRO_MAX_LOAN))
+        | ((borrower.kind == 'farmer')
+            & (project.loan_amount < FARMER_MAX_LOAN)))
+    return Case(
+        (product.liability_class == 'housing', HOUSING_WEIGHT),
+        (small_micro, SMALL_MICRO_WEIGHT),
+        else_=Literal(1))
+
+
+def in_force_query(company, date, digits=2):
+    """Return the query of the projects of the company in force on the date:
+    accepted, started, neither released nor compensated by then
+
+    The guarantee and re-guaranteed amounts are integers of the smallest
+    unit of the currency (of digits): adding, grouping and sorting them is
+    several times faster than numerics on PostgreSQL."""
+    pool = Pool()
+    Borrower = pool.get('reguarantee.borrower')
+    Compensation = pool.get('reguarantee.compensation')
+    Product = pool.get('reguarantee.product')
+    Project = pool.get('reguarantee.project')
+    project = Project.__table__()
+    product = Product.__table__()
+    borrower = Borrower.__table__()
+    compensation = Compensation.__table__()
+    paid = compensation.select(
+        compensation.project,
+        where=compensation.state.in_(PAID_STATES)
+        & (compensation.payment_date <= date))
+    weight_ = weight(project, product, borrower)
+
+    def units(amount):
+        return Cast(Round(Coalesce(amount, 0) * 10 ** digits), 'BIGINT')
+    return (project
+        .join(borrower, condition=project.borrower == borrower.id)
+        .join(product, 'LEFT', condition=project.product == product.id)
+        .select(
+            project.institution,
+            project.borrower,
+            borrower.related_group,
+            Substring(Coalesce(project.industry, borrower.industry), 1, 1),
+            Concat(Substring(
+                    Coalesce(project.region, borrower.region), 1, 4), '00'),
+            units(project.guarantee_amount),
+            units(project.reguaranteed_amount),
+            Coalesce(project.guarantee_amount, 0) * weight_,
+            Coalesce(project.reguaranteed_amount, 0) * weight_,
+            where=(project.company == company)
+            & project.state.in_(ACCEPTED_STATES)
+            & (project.start_date <= date)
+            & ((project.filing_date == Null) | (project.filing_date <= date))
+            & ((project.release_date == Null) | (project.release_date > date))
+            # a hashed sub-plan, rather than an index scan of all the
+            # projects to merge with the paid compensations
+            & ~project.id.in_(paid)))
+
+
+@contextmanager
+def in_force_lines(company, date, digits=2):
+    "Yield a temporary table of the projects in force (see LINE_COLUMNS)"
+    transaction = Transaction()
+    cursor = transaction.connection.cursor()
+    postgresql = backend.name == 'postgresql'
+    if postgresql:
+        # The joins and the groupings by borrower hash hundreds of
+        # thousands of rows: in memory rather than in batches on disk
+        cursor.execute("SET LOCAL work_mem = '%s'" % WORK_MEM)
+    table = Table(LINE_TABLE)
+    cursor.execute('DROP TABLE IF EXISTS "%s"' % LINE_TABLE)
+    cursor.execute('CREATE TEMPORARY TABLE "%s" (%s)' % (
+            LINE_TABLE, ', '.join(
+                '"%s" %s' % column for column in LINE_COLUMNS)))
+    try:
+        cursor.execute(*table.insert(
+                [getattr(table, n) for n, _ in LINE_COLUMNS],
+                in_force_query(company, date, digits)))
+        if postgresql:
+            # autovacuum never analyzes temporary tables
+            cursor.execute('ANALYZE "%s"' % LINE_TABLE)
+        yield table
+    finally:
+        cursor.execute('DROP TABLE "%s"' % LINE_TABLE)
+
+
+class Portfolio:
+    """The indicators of the projects in force of a company on a date, per
+    institution (on the guarantee amounts, the institution's liability) and
+    company-wide (on the re-guaranteed amounts, the re-guarantor's)"""
+
+    def __init__(self, company, date, digits=2):
+        self.company = company
+        self.date = date
+        self.unit = Decimal(1).scaleb(-digits)
+        cursor = Transaction().connection.cursor()
+        with in_force_lines(company, date, digits) as line:
+            unit = self.unit
+            self.totals = self._totals(cursor, line, unit)
+            self.top = self._top(cursor, line, unit)
+            self.related = self._related(cursor, line, unit)
+            self.industries = self._shares(
+                cursor, line, line.industry, unit)
+            self.regions = self._shares(cursor, line, line.region, unit)
+            self.company_top = self._company_top(cursor, line, unit)
+            self.company_related = self._company_related(cursor, line, unit)
+
+    @staticmethod
+    def _totals(cursor, line, unit):
+        "Return count, balances and weighted balances by institution"
+        cursor.execute(*line.select(
+                line.institution,
+                Count(line.borrower),
+                Sum(line.guarantee),
+                Sum(line.reguaranteed),
+                Sum(line.weighted_guarantee),
+                Sum(line.weighted_reguaranteed),
+                group_by=[line.institution]))
+        return {
+            institution: (
+                count, to_decimal(guarantee) * unit,
+                to_decimal(reguaranteed) * unit,
+                to_decimal(weighted_guarantee),
+                to_decimal(weighted_reguaranteed))
+            for institution, count, guarantee, reguaranteed,
+            weighted_guarantee, weighted_reguaranteed in cursor}
+
+    @staticmethod
+    def _top(cursor, line, unit):
+        """Return the guarantee balance of the largest borrower and of the
+        TOP largest by institution"""
+        borrower = line.select(
+            line.institution, line.borrower,
+            Cast(Sum(line.guarantee), 'BIGINT').as_('amount'),
+            group_by=[line.institution, line.borrower])
+        ranked = borrower.select(
+            borrower.institution, borrower.amount,
+            RowNumber(window=Window(
+                    [borrower.institution],
+                    order_by=[borrower.amount.desc, borrower.borrower.asc])
+                ).as_('rank'))
+        cursor.execute(*ranked.select(
+                ranked.institution, Max(ranked.amount), Sum(ranked.amount),
+                where=ranked.rank <= TOP,
+                group_by=[ranked.institution]))
+        return {
+            institution: (to_decimal(top1) * unit, to_decimal(top) * unit)
+            for institution, top1, top in cursor}
+
+    @staticmethod
+    def _related(cursor, line, unit):
+        """Return the guarantee balance of the largest group of related
+        borrowers by institution"""
+        group = line.select(
+            line.institution, Sum(line.guarantee).as_('amount'),
+            where=line.related_group != Null,
+            group_by=[line.institution, line.related_group])
+        cursor.execute(*group.select(
+                group.institution, Max(group.amount),
+                group_by=[group.institution]))
+        return {
+            institution: to_decimal(a) * unit for institution, a in cursor}
+
+    @staticmethod
+    def _shares(cursor, line, column, unit):
+        """Return the guarantee and re-guaranteed balances by institution
+        and value of the column"""
+        cursor.execute(*line.select(
+                line.institution, column,
+                Sum(line.guarantee), Sum(line.reguaranteed),
+                group_by=[line.institution, column]))
+        shares = defaultdict(dict)
+        for institution, code, guarantee, reguaranteed in cursor:
+            shares[institution][code] = (
+                to_decimal(guarantee) * unit, to_decimal(reguaranteed) * unit)
+        return shares
+
+    @staticmethod
+    def _company_top(cursor, line, unit):
+        "Return the re-guaranteed balances of the TOP largest borrowers"
+        borrower = line.select(
+            Cast(Sum(line.reguaranteed), 'BIGINT').as_('amount'),
+            group_by=[line.borrower])
+        cursor.execute(*borrower.select(
+                borrower.amount,
+                order_by=[borrower.amount.desc], limit=TOP))
+        return [to_decimal(a) * unit for a, in cursor]
+
+    @staticmethod
+    def _company_related(cursor, line, unit):
+        """Return the re-guaranteed balance of the largest group of related
+        borrowers"""
+        group = line.select(
+            Sum(line.reguaranteed).as_('amount'),
+            where=line.related_group != Null,
+            group_by=[line.related_group])
+        cursor.execute(*group.select(Max(group.amount)))
+        amount, = cursor.fetchone()
+        return to_decimal(amount) * unit
+
+
+def loss_figures(company, date, period_start, key='institution'):
+    """Return by the project's key (institution or product) the
+    re-guarantor's compensations paid, guarantees released (normally or by
+    compensation), recoveries and disposals up to the date, cumulative and
+    since period_start, as a dictionary of Decimals"""
+    pool = Pool()
+    Compensation = pool.get('reguarantee.compensation')
+    Disposal = pool.get('reguarantee.npa.disposal')
+    Project = pool.get('reguarantee.project')
+    Recovery = pool.get('reguarantee.recovery')
+    project = Project.__table__()
+    compensation = Compensation.__table__()
+    recovery = Recovery.__table__()
+    disposal = Disposal.__table__()
+    cursor = Transaction().connection.cursor()
+    figures = defaultdict(lambda: defaultdict(Decimal))
+    group = getattr(project, key)
+
+    def in_period(column, amount):
+        return Sum(Case((column >= period_start, amount), else_=0))
+
+    def add(names):
+        for key_id, *amounts in cursor:
+            for name, amount in zip(names, amounts):
+                figures[key_id][name] += to_decimal(amount)
+
+    paid = compensation.join(
+        project, condition=compensation.project == project.id)
+    cursor.execute(*paid.select(
+            group,
+            Sum(compensation.claim_amount),
+            in_period(compensation.payment_date, compensation.claim_amount),
+            Sum(project.reguaranteed_amount),
+            in_period(
+                compensation.payment_date, project.reguaranteed_amount),
+            where=(compensation.company == company)
+            & compensation.state.in_(PAID_STATES)
+            & (compensation.payment_date <= date),
+            group_by=[group]))
+    add([
+            'compensation', 'period_compensation', 'released',
+            'period_released'])
+
+    cursor.execute(*project.select(
+            group,
+            Sum(project.reguaranteed_amount),
+            in_period(project.release_date, project.reguaranteed_amount),
+            where=(project.company == company)
+            & (project.release_date != Null)
+            & (project.release_date <= date),
+            group_by=[group]))
+    add(['released', 'period_released'])
+
+    recovered = recovery.join(
+        compensation, condition=recovery.compensation == compensation.id
+        ).join(project, condition=compensation.project == project.id)
+    cursor.execute(*recovered.select(
+            group, Sum(recovery.reguarantor_amount),
+            where=(recovery.company == company)
+            & (recovery.state == 'confirmed')
+            & (recovery.date <= date),
+            group_by=[group]))
+    add(['recovered'])
+
+    disposed = disposal.join(
+        compensation, condition=disposal.compensation == compensation.id
+        ).join(project, condition=compensation.project == project.id)
+    cursor.execute(*disposed.select(
+            group,
+            Sum(disposal.book_amount),
+            Sum(disposal.proceeds),
+            Sum(disposal.loss_amount),
+            where=(disposal.company == company)
+            & (disposal.state == 'approved')
+            & (disposal.date <= date),
+            group_by=[group]))
+    add(['disposed', 'proceeds', 'loss'])
+    return figures
+
+
+def ratio(numerator, denominator, digits=6):
+    "Return numerator ÷ denominator rounded, or None when it is zero"
+    if not denominator:
+        return None
+    return (numerator / denominator).quantize(Decimal(1).scaleb(-digits))

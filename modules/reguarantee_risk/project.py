@@ -1,0 +1,88 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+from trytond.i18n import gettext
+from trytond.model import ModelView
+from trytond.pool import Pool, PoolMeta
+
+from .exceptions import IndustryConcentrationWarning
+from .tier import format_rate
+
+
+class Project(metaclass=PoolMeta):
+    __name__ = 'reguarantee.project'
+
+    @classmethod
+    def get_submission_errors(cls, projects):
+        """Refuse also the projects stopped by a circuit breaker and those
+        over a quota (one query each for all the projects)"""
+        pool = Pool()
+        Assignment = pool.get('reguarantee.risk.tier.assignment')
+        Quota = pool.get('reguarantee.risk.quota')
+        errors = super().get_submission_errors(projects)
+        index = {id(p): i for i, p in enumerate(projects)}
+
+        def valid():
+            return [p for p, e in zip(projects, errors) if not e]
+
+        for check in [Assignment.get_breaker_errors, Quota.get_quota_errors]:
+            for project, error in check(valid()):
+                errors[index[id(project)]].append(error)
+        return errors
+
+    @classmethod
+    def get_fee_rates(cls, projects, date):
+        "Add the fee rate adjustments of the risk tiers in effect on date"
+        pool = Pool()
+        Assignment = pool.get('reguarantee.risk.tier.assignment')
+        rates = super().get_fee_rates(projects, date)
+        adjustments = Assignment.get_fee_adjustments(projects, date)
+        return {
+            id_: max(rate + adjustments.get(id_, 0), 0)
+            for id_, rate in rates.items()}
+
+    @classmethod
+    @ModelView.button
+    def submit(cls, projects):
+        super().submit(projects)
+        cls.check_industry_concentration(projects)
+
+    @classmethod
+    def check_industry_concentration(cls, projects):
+        "Warn when the projects take an industry above its product's limit"
+        pool = Pool()
+        Quota = pool.get('reguarantee.risk.quota')
+        Warning = pool.get('res.user.warning')
+        concentrations = Quota.get_industry_concentrations(
+            [p.id for p in projects])
+        if concentrations:
+            key = Warning.format('industry_concentration', projects)
+            if Warning.check(key):
+                raise IndustryConcentrationWarning(key, '\n'.join(
+                        cls._industry_concentration_message(*c)
+                        for c in concentrations))
+
+    @classmethod
+    def _industry_concentration_message(cls, product, industry, share):
+        return gettext(
+            'reguarantee_risk.msg_industry_concentration',
+            product=product.rec_name, industry=industry or '',
+            share=format_rate(share),
+            limit=format_rate(product.industry_limit))
+
+    @classmethod
+    def on_modification(cls, mode, projects, field_names=None):
+        pool = Pool()
+        Quota = pool.get('reguarantee.risk.quota')
+        super().on_modification(mode, projects, field_names=field_names)
+        if mode == 'create' or (mode == 'write' and 'state' in field_names):
+            ids = [p.id for p in projects]
+            Quota.notify_thresholds(ids)
+            for product, industry, share in (
+                    Quota.get_industry_concentrations(ids)):
+                Quota.notify_staff(
+                    [product], None, 'tryton-warning',
+                    'msg_industry_concentration',
+                    product=product.rec_name, industry=industry or '',
+                    share=format_rate(share),
+                    limit=format_rate(product.industry_limit))
