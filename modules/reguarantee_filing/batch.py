@@ -384,9 +384,8 @@ class Batch(Workflow, ModelSQL, ModelView):
                     'kind': kind,
                     'date': dt.datetime.now(),
                     'user': Transaction().user,
-                    'idempotency_key': (
-                        self.idempotency_key if kind == 'submit' else None),
-                    **answer.exchange_values(),
+                    'outcome': answer.outcome,
+                    **answer.log_values(),
                     }])
 
     def _failed(self, answer, configuration):
