@@ -500,18 +500,35 @@ class Project(
         return duplicates
 
     @classmethod
-    def get_submission_errors(cls, projects):
+    def get_submission_errors(cls, projects, pending=None):
         """Return for each project the list of reasons why it cannot be
         submitted (SubmissionError messages), duplicates included
 
         The submission and the import both validate through this method: it
-        may be given unsaved projects, which must have their rec_name set."""
+        may be given unsaved projects, which must have their rec_name set.
+        pending is a dict that a caller validating one batch in several
+        calls (the import, chunk by chunk) keeps from call to call: each
+        check keeps there, under its module's name, what the projects of
+        the earlier calls take (here the first project of each duplicate
+        key; reguarantee_risk adds the quotas they use)."""
         cache = {}
         errors = [project.get_errors(cache) for project in projects]
         index = {id(p): i for i, p in enumerate(projects)}
         for project, other in cls.find_duplicates(projects):
             errors[index[id(project)]].append(
                 project.get_duplicate_error(other))
+        if pending is not None:
+            earlier = pending.setdefault('reguarantee_base.duplicates', {})
+            firsts = {}
+            for project, project_errors in zip(projects, errors):
+                key = project.duplicate_key
+                if key not in firsts:
+                    firsts[key] = project
+                    if key in earlier:
+                        project_errors.append(
+                            project.get_duplicate_error(earlier[key]))
+            for key, project in firsts.items():
+                earlier.setdefault(key, project)
         return errors
 
     def get_duplicate_error(self, other):

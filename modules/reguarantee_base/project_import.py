@@ -140,9 +140,10 @@ class ImportResult:
 class ImportLookups:
     """The records named by the rows of an import, searched once: by
     institution code, bank name, (institution id, contract number) and
-    borrower ID number; the new borrowers with their values; the first
-    project of each duplicate key; and the base project of each institution
-    and contract (see ProjectImport._get_project)"""
+    borrower ID number; the new borrowers with their values; the base
+    project of each institution and contract (see
+    ProjectImport._get_project); and what the earlier chunks' projects take
+    (the pending of Project.get_submission_errors)"""
 
     def __init__(self, institution=None):
         self.institution = institution
@@ -152,8 +153,8 @@ class ImportLookups:
         self.contracts = {}
         self.borrowers = {}
         self.new_borrowers = []
-        self.projects = {}
         self.base_projects = {}
+        self.pending = {}
 
 
 class ProjectImport(Wizard):
@@ -381,28 +382,15 @@ class ProjectImport(Wizard):
             projects.append(project)
             numbers.append(number)
 
-        for number, errors in zip(
-                numbers, Project.get_submission_errors(projects)):
+        # the duplicates of the earlier chunks' rows are found through
+        # lookups.pending
+        for number, errors in zip(numbers, Project.get_submission_errors(
+                    projects, pending=lookups.pending)):
             for message in errors:
                 result.add_error(
                     number,
                     FIELD_COLUMNS.get(getattr(message, 'field', None)),
                     message)
-        # get_submission_errors finds the duplicates inside the chunk and
-        # against the database, the earlier chunks are checked here
-        firsts = {}
-        for project, number in zip(projects, numbers):
-            key = project.duplicate_key
-            if key in firsts:
-                continue
-            firsts[key] = project
-            other = lookups.projects.get(key)
-            if other:
-                result.add_error(
-                    number, 'loan_contract_number',
-                    project.get_duplicate_error(other))
-        for key, project in firsts.items():
-            lookups.projects.setdefault(key, project)
 
         for number, values, _, _ in chunk:
             if number in result.errors:

@@ -13,21 +13,22 @@ class Project(metaclass=PoolMeta):
     __name__ = 'reguarantee.project'
 
     @classmethod
-    def get_submission_errors(cls, projects):
+    def get_submission_errors(cls, projects, pending=None):
         """Refuse also the projects stopped by a circuit breaker and those
         over a quota (one query each for all the projects)"""
         pool = Pool()
         Assignment = pool.get('reguarantee.risk.tier.assignment')
         Quota = pool.get('reguarantee.risk.quota')
-        errors = super().get_submission_errors(projects)
+        errors = super().get_submission_errors(projects, pending=pending)
         index = {id(p): i for i, p in enumerate(projects)}
 
         def valid():
             return [p for p, e in zip(projects, errors) if not e]
 
-        for check in [Assignment.get_breaker_errors, Quota.get_quota_errors]:
-            for project, error in check(valid()):
-                errors[index[id(project)]].append(error)
+        for project, error in Assignment.get_breaker_errors(valid()):
+            errors[index[id(project)]].append(error)
+        for project, error in Quota.get_quota_errors(valid(), pending):
+            errors[index[id(project)]].append(error)
         return errors
 
     @classmethod

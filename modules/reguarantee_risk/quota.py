@@ -3,7 +3,6 @@
 # license terms.
 """Quotas: the maximum re-guarantee balance of a product, a contract and an
 institution, three tiers of limits that a project must all fit in"""
-import weakref
 from collections import defaultdict
 from decimal import Decimal
 
@@ -37,49 +36,6 @@ KINDS = [
     ('contract', "Contract"),
     ('institution', "Institution"),
     ]
-
-
-class PendingProjects:
-    """The unsaved projects validated in a transaction, counted against the
-    quotas while they live: the import validates its rows chunk by chunk and
-    creates them once all are validated
-
-    The totals by quota key are kept up to date as the projects are added
-    and die (a weak reference callback), whatever their number."""
-
-    def __init__(self):
-        self.totals = defaultdict(Decimal)
-        self.projects = {}
-
-    def add(self, project, keys, amount):
-        self.discard(id(project))
-        self.projects[id(project)] = (
-            weakref.ref(project, lambda ref, i=id(project): self.discard(i)),
-            keys, amount)
-        for key in keys:
-            self.totals[key] += amount
-
-    def discard(self, identity):
-        entry = self.projects.pop(identity, None)
-        if entry:
-            _, keys, amount = entry
-            for key in keys:
-                self.totals[key] -= amount
-
-    def amounts(self, projects):
-        "Return the totals by key without the projects listed"
-        amounts = defaultdict(Decimal, self.totals)
-        for project in projects:
-            entry = self.projects.get(id(project))
-            if entry:
-                _, keys, amount = entry
-                for key in keys:
-                    amounts[key] -= amount
-        return amounts
-
-
-#: The pending projects of each transaction
-_pending = weakref.WeakKeyDictionary()
 
 
 def quota_keys(projects):
@@ -271,12 +227,12 @@ class Quota(ModelSQL, ModelView):
         return used
 
     @classmethod
-    def get_quota_errors(cls, projects):
+    def get_quota_errors(cls, projects, pending=None):
         """Return (project, error) for the projects that would take a quota
         above its amount, the projects being added in their order
 
-        The unsaved projects accepted count against the quotas of the
-        later calls of the transaction while they live."""
+        The projects accepted by the earlier calls with the same pending
+        (see Project.get_submission_errors) count against the quotas."""
         pool = Pool()
         Lang = pool.get('ir.lang')
         keys, limits = quota_keys(projects)
@@ -286,10 +242,10 @@ class Quota(ModelSQL, ModelView):
         kinds = dict(cls.fields_get(['kind'])['kind']['selection'])
         used = cls.get_used(limits, exclude=[
                 p.id for p in projects if p.id is not None and p.id >= 0])
-        pending = _pending.setdefault(Transaction(), PendingProjects())
-        for key, amount in pending.amounts(projects).items():
-            if key in limits:
-                used[key] += amount
+        accepted = (pending if pending is not None else {}).setdefault(
+            'reguarantee_risk.quotas', defaultdict(Decimal))
+        for key in limits:
+            used[key] += accepted[key]
         quota_amounts = {k: r.quota_amount for k, r in limits.items()}
         errors = []
         for project, project_keys in zip(projects, keys):
@@ -315,8 +271,7 @@ class Quota(ModelSQL, ModelView):
             if not over:
                 for key in project_keys:
                     used[key] += amount
-                if project.id is None and project_keys:
-                    pending.add(project, project_keys, amount)
+                    accepted[key] += amount
         return errors
 
     @classmethod
