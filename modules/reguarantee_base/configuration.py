@@ -154,10 +154,9 @@ class Configuration(
             return CMSClient(url, token, self.cms_timeout)
 
     def get_cms_retry_delay(self, attempts, retry_after=None):
-        """Return the seconds to wait after the attempts-th failure, at
-        least what the CMS asked (Retry-After)"""
-        delay = min(self.cms_retry_delay * 2 ** (attempts - 1), 3600)
-        return max(delay, min(retry_after or 0, 3600))
+        "Return the seconds to wait after the attempts-th failure"
+        from .http_client import retry_delay
+        return retry_delay(self.cms_retry_delay, attempts, retry_after)
 
     @classmethod
     def default_contract_sequence(cls, **pattern):

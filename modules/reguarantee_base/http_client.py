@@ -15,6 +15,16 @@ import requests
 
 #: Statuses after which the same request will fail again
 FINAL_STATUSES = {400, 401, 403, 404, 409, 412, 413, 415, 422}
+#: The longest wait before another attempt, in seconds
+MAX_RETRY_DELAY = 3600
+
+
+def retry_delay(first, attempts, retry_after=None):
+    """Return the seconds to wait after the attempts-th failure: first,
+    doubled at each failure, at most an hour, and at least what the other
+    system asked for (an answer's retry_after)"""
+    delay = min(first * 2 ** (attempts - 1), MAX_RETRY_DELAY)
+    return max(delay, min(retry_after or 0, MAX_RETRY_DELAY))
 
 
 class Answer:

@@ -397,7 +397,8 @@ class Batch(Workflow, ModelSQL, ModelView):
             self.save()
             self.__class__.fail([self])
         else:
-            self._schedule(configuration.get_retry_delay(self.attempts))
+            self._schedule(configuration.get_retry_delay(
+                    self.attempts, answer.retry_after))
 
     @staticmethod
     def _poll_delay(answer, configuration):

@@ -69,6 +69,7 @@ class Configuration(metaclass=PoolMeta):
                     'reguarantee_filing.msg_fund_not_configured'))
         return FundClient(self.fund_url, self.fund_token, self.fund_timeout)
 
-    def get_retry_delay(self, attempts):
+    def get_retry_delay(self, attempts, retry_after=None):
         "Return the seconds to wait after the attempts-th failure"
-        return min(self.fund_retry_delay * 2 ** (attempts - 1), 3600)
+        from trytond.modules.reguarantee_base.http_client import retry_delay
+        return retry_delay(self.fund_retry_delay, attempts, retry_after)
