@@ -54,6 +54,8 @@ def pull(name=None):
     cursor.execute(*queue.update(
             [queue.dequeued_at], [now],
             where=(queue.id == task_id) & (queue.dequeued_at == Null)))
+    if cursor.rowcount != 1:  # another worker took it meanwhile
+        return None
     return task_id
 
 
