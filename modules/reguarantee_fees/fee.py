@@ -111,7 +111,6 @@ class Fee(
             ('draft', 'cancelled'),
             ('cancelled', 'draft'),
             ('draft', 'billed'),
-            ('billed', 'draft'),
             }
         cls._buttons.update({
                 'approve': {
@@ -168,12 +167,6 @@ class Fee(
     def get_rec_name(self, name):
         project = self.project.rec_name if self.project else ''
         return f'{project} {self.period_start}–{self.period_end}'
-
-    @property
-    def billable(self):
-        "Whether the fee may be put on a bill"
-        return (self.state == 'draft' and not self.bill
-            and (self.kind == 'standard' or bool(self.approved_by)))
 
     @classmethod
     def billable_domain(cls):
@@ -271,9 +264,3 @@ class Fee(
     def bill_fees(cls, fees):
         "The fees are on a confirmed bill"
         pass
-
-    @classmethod
-    @Workflow.transition('draft')
-    def unbill_fees(cls, fees):
-        "The fees are taken off their bill"
-        cls.write(fees, {'bill': None})

@@ -71,6 +71,9 @@ class FeeRunMixin:
             raise FeeError(gettext(
                     'reguarantee_fees.msg_fee_run_period',
                     start=period_start, end=period_end))
+        # the fees that exist are read before the missing ones are created:
+        # a run at the same time (the cron and the wizard) must wait
+        cls.lock()
         with Transaction().set_context(active_test=False):
             products = {
                 p.id: p for p in Product.search([
