@@ -33,15 +33,9 @@ INSTITUTIONS = 20
 
 
 def uscc(serial, prefix='91340100'):
-    from trytond.modules.reguarantee_base.identity import uscc_check_character
-    body = f'{prefix}{serial:09d}'[:17]
-    return body + uscc_check_character(body)
-
-
-def last_month(today):
-    first = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    end = today.replace(day=1) - dt.timedelta(days=1)
-    return first, end
+    "make_uscc of the module's tests, imported once trytond is configured"
+    from trytond.modules.reguarantee_base.tests.tools import make_uscc
+    return make_uscc(serial, prefix)
 
 
 def setup(database, count, period_start):
@@ -144,8 +138,11 @@ def measure(database, company_id, period_start, period_end):
     results = {}
     for name in ['run', 'rerun']:
         wall, cpu = time.perf_counter(), time.process_time()
+        # Fee.run locks the fees' table: the transaction starts with it
+        # locked, as the cron and the dispatcher restart it to
         with Transaction().start(database, 0, context={
-                    'company': company_id}):
+                    'company': company_id},
+                _lock_tables=[pool.get('reguarantee.fee')._table]):
             Company = pool.get('company.company')
             Fee = pool.get('reguarantee.fee')
             created = Fee.run(period_start, period_end, Company(company_id))
@@ -181,6 +178,7 @@ def main(argv=None):
         os.environ.pop('DB_CACHE', None)
         from trytond import config
         config.update_etc()
+        from trytond.modules.reguarantee_fees.fee_run import last_month
         period_start, period_end = last_month(dt.date.today())
         started = time.perf_counter()
         company_id = setup(DATABASE, options.projects, period_start)
