@@ -59,9 +59,9 @@ INVALID_KINDS = ['check_digit', 'duplicate', 'missing', 'over_limit']
 
 
 def uscc(serial, prefix):
-    from trytond.modules.reguarantee_base.identity import uscc_check_character
-    body = f'{prefix}{serial:09d}'[:17]
-    return body + uscc_check_character(body)
+    "make_uscc of the module's tests, imported once trytond is configured"
+    from trytond.modules.reguarantee_base.tests.tools import make_uscc
+    return make_uscc(serial, prefix)
 
 
 def generate_rows(count, seed=1):
