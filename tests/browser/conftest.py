@@ -10,7 +10,8 @@ company and one user per role; trytond serves it with sao on a free port of
 
 Environment:
     BROWSER_TEST_LANG       language of the users: en (default) or zh_CN
-    BROWSER_TEST_MODULES    modules to activate (default reguarantee_base)
+    BROWSER_TEST_MODULES    modules to activate (default: every module of
+                            modules/, with the whole demo data)
     BROWSER_TEST_ARTIFACTS  folder of the screenshots, pages and logs saved
                             when a test fails (default var/test-artifacts)
     BROWSER_TEST_KEEP=1     keep the temporary database folder
@@ -43,7 +44,8 @@ sys.path.insert(0, str(HERE))
 from sao_client import Sao  # noqa: E402
 
 LANGUAGE = os.environ.get('BROWSER_TEST_LANG', 'en')
-MODULES = os.environ.get('BROWSER_TEST_MODULES', 'reguarantee_base').split()
+MODULES = os.environ.get('BROWSER_TEST_MODULES', '').split() or sorted(
+    path.parent.name for path in (ROOT / 'modules').glob('*/tryton.cfg'))
 ARTIFACTS = Path(os.environ.get(
         'BROWSER_TEST_ARTIFACTS', ROOT / 'var' / 'test-artifacts'))
 CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
@@ -178,7 +180,7 @@ def tryton_server():
     summary_file = workdir / 'summary.json'
     run([
             PYTHON, ROOT / 'scripts' / 'demo_data.py', *config,
-            '-d', DATABASE, '--base-only', '--language', LANGUAGE,
+            '-d', DATABASE, '--language', LANGUAGE,
             '--summary', summary_file],
         env, log)
     summary = json.loads(summary_file.read_text())
