@@ -7,11 +7,24 @@ docs/api/openapi.yaml)
 An API key is a user application 'reguarantee' of a user who operates
 exactly one institution: the API acts for that institution, as that user,
 with its access rights.  The rows of a batch go through the project
-import's own validation and creation (ProjectImport.import_chunks)."""
+import's own validation and creation (ProjectImport.import_chunks).
+
+The API reads its bodies strictly, more than an import file: amounts are
+plain decimals of ASCII digits, dates have no time, text has no control
+character.  A batch sent with an Idempotency-Key header is answered once:
+the answer is kept (reguarantee.api.request) and replayed to the retries of
+the same body."""
+import datetime as dt
+import hashlib
 import json
+import re
 from decimal import Decimal
 
+from trytond import backend
+from trytond.config import config
 from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, Unique, fields
+from trytond.model.exceptions import SQLConstraintError
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction, without_check_access
 
@@ -28,6 +41,42 @@ MAX_REQUEST_SIZE = 16 * 1024 * 1024
 #: A tuple: a mode of the request may be unhashable
 MODES = ('valid', 'all')
 FIELDS = [c.name for c in COLUMNS]
+AMOUNT_FIELDS = {c.name for c in COLUMNS if c.type == 'amount'}
+DATE_FIELDS = {c.name for c in COLUMNS if c.type == 'date'}
+#: An amount written as a string: ASCII digits and a decimal point
+AMOUNT = re.compile(r'-?[0-9]+(?:\.[0-9]+)?', re.ASCII)
+#: The dates of the API, without time (the formats of the import file)
+DATE = re.compile(
+    r'[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}/[0-9]{2}/[0-9]{2}|[0-9]{8}'
+    r'|[0-9]{4}年[0-9]{2}月[0-9]{2}日', re.ASCII)
+#: Control characters (C0, DEL, C1) and lone surrogates of JSON escapes
+CONTROL = re.compile('[\x00-\x1f\x7f-\x9f\ud800-\udfff]')
+#: The header of the key of an idempotent request, and its values
+IDEMPOTENCY_HEADER = 'Idempotency-Key'
+IDEMPOTENCY_KEY = re.compile(r'[\x21-\x7e]{1,255}', re.ASCII)
+
+
+class ExponentNumber(str):
+    "The text of a JSON number written with an exponent (1e5)"
+
+
+def _parse_float(text):
+    "Read a JSON number with a fraction or an exponent exactly"
+    if 'e' in text or 'E' in text:
+        return ExponentNumber(text)
+    return Decimal(text)
+
+
+def _parse_constant(name):
+    "Refuse NaN, Infinity and -Infinity, which are not JSON"
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def control_character(text):
+    "Return the first control character of text as U+XXXX, or None"
+    match = CONTROL.search(text)
+    if match:
+        return 'U+%04X' % ord(match.group())
 
 
 class APIError(Exception):
@@ -123,10 +172,39 @@ def read_json(request):
                 'reguarantee_base.msg_api_not_json',
                 error=request.mimetype or '-'))
     try:
-        return json.loads(request.get_data())
-    except (ValueError, UnicodeDecodeError) as exception:
+        return json.loads(
+            request.get_data(), parse_float=_parse_float,
+            parse_constant=_parse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exception:
+        if isinstance(exception, RecursionError):
+            exception = gettext('reguarantee_base.msg_api_json_too_deep')
         raise APIError(400, 'MALFORMED_JSON', gettext(
                 'reguarantee_base.msg_api_not_json', error=exception))
+
+
+def _check_value(name, value):
+    "Return the error of the value of the field name, or None"
+    if isinstance(value, str):
+        character = control_character(value)
+        if character:
+            return (name, 'msg_api_control_character', {
+                    'character': character})
+    if value is None:
+        return
+    elif isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        return (name, 'msg_api_value_type', {})
+    elif isinstance(value, str) and len(value) > MAX_CELL_LENGTH:
+        return (name, 'msg_api_value_too_long', {
+                'max_length': MAX_CELL_LENGTH})
+    elif name in AMOUNT_FIELDS:
+        if isinstance(value, ExponentNumber) or (
+                isinstance(value, str) and not AMOUNT.fullmatch(value)):
+            return (name, 'msg_api_amount_format', {'value': value})
+    elif name in DATE_FIELDS:
+        if not isinstance(value, str) or not DATE.fullmatch(value):
+            return (name, 'msg_api_date_format', {'value': value})
+    elif isinstance(value, ExponentNumber):
+        return (name, 'msg_api_value_type', {})
 
 
 def _check_row(row):
@@ -138,16 +216,35 @@ def _check_row(row):
     for name, value in row.items():
         if name not in FIELDS:
             errors.append((name, 'msg_api_unknown_field', {'field': name}))
-        elif value is not None and (
-                isinstance(value, bool)
-                or not isinstance(value, (str, int, float))):
-            errors.append((name, 'msg_api_value_type', {}))
-        elif isinstance(value, str) and len(value) > MAX_CELL_LENGTH:
-            errors.append((name, 'msg_api_value_too_long', {
-                        'max_length': MAX_CELL_LENGTH}))
+        elif error := _check_value(name, value):
+            errors.append(error)
         else:
             values[name] = value
     return values, errors
+
+
+def post_projects(request):
+    """Answer the POST of a batch as (status, data, headers), once for an
+    Idempotency-Key"""
+    pool = Pool()
+    APIRequest = pool.get('reguarantee.api.request')
+    Institution = pool.get('reguarantee.institution')
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        raise APIError(400, 'INVALID_IDEMPOTENCY_KEY', gettext(
+                'reguarantee_base.msg_api_idempotency_key_invalid'))
+    institution = get_institution(Transaction().user)
+    if institution:
+        # One batch of an institution at a time (the transaction starts
+        # again with the lock): the duplicates of a batch are looked for
+        # among the projects of the batches before it
+        Institution.lock([institution])
+    body = read_json(request)
+    if key is None:
+        return 200, import_projects(body), {}
+    status, data, replayed = APIRequest.answer_once(
+        key, body, import_projects)
+    return status, data, {'Idempotent-Replayed': 'true'} if replayed else {}
 
 
 def import_projects(body):
@@ -223,6 +320,11 @@ def get_project(number):
     pool = Pool()
     Project = pool.get('reguarantee.project')
     institution = check_institution()
+    character = control_character(number)
+    if character:
+        raise APIError(400, 'INVALID_NUMBER', gettext(
+                'reguarantee_base.msg_api_control_character',
+                character=character))
     projects = Project.search([
             ('number', '=', number),
             ('institution', '=', institution.id),
@@ -257,3 +359,94 @@ def get_project(number):
         'start_date': _text(project.start_date),
         'end_date': _text(project.end_date),
         }
+
+
+class APIRequest(ModelSQL):
+    __name__ = 'reguarantee.api.request'
+
+    user = fields.Many2One(
+        'res.user', "User", required=True, ondelete='CASCADE')
+    key = fields.Char("Idempotency Key", required=True, strip=False)
+    fingerprint = fields.Char(
+        "Fingerprint", required=True,
+        help="The SHA-256 of the request's body, as canonical JSON.")
+    status = fields.Integer("Status", required=True)
+    response = fields.Text("Response", required=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('user_key_unique', Unique(t, t.user, t.key),
+                'reguarantee_base.msg_api_request_unique'),
+            ]
+        cls._sql_indexes.add(Index(t, (t.create_date, Index.Range())))
+
+    @classmethod
+    def retention(cls):
+        "Return how long the answers are kept, as a timedelta"
+        return dt.timedelta(days=config.getfloat(
+                'reguarantee', 'idempotency_days', default=7))
+
+    @classmethod
+    def clean(cls):
+        "Delete the answers older than the retention (a scheduled task)"
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.delete(
+                where=table.create_date
+                < dt.datetime.now() - cls.retention()))
+
+    @classmethod
+    def fingerprint_of(cls, body):
+        "Return the fingerprint of the body of a request"
+        text = json.dumps(
+            body, sort_keys=True, ensure_ascii=False, separators=(',', ':'),
+            default=str)
+        return hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+    @classmethod
+    def answer_once(cls, key, body, function):
+        """Return (status, data, replayed): the answer of function(body),
+        or the answer kept for the key when the user sent it before
+
+        The answer is kept in the transaction of the work it answers: both
+        are committed, or neither is."""
+        user = Transaction().user
+        fingerprint = cls.fingerprint_of(body)
+        with without_check_access():
+            requests = cls.search([
+                    ('user', '=', user),
+                    ('key', '=', key),
+                    ('create_date', '>=',
+                        dt.datetime.now() - cls.retention()),
+                    ], limit=1)
+        if requests:
+            request, = requests
+            if request.fingerprint != fingerprint:
+                raise APIError(422, 'IDEMPOTENCY_KEY_REUSED', gettext(
+                        'reguarantee_base.msg_api_idempotency_key_reused',
+                        key=key, date=request.create_date.replace(
+                            microsecond=0).isoformat(sep=' ')))
+            return request.status, json.loads(request.response), True
+        try:
+            status, data = 200, function(body)
+        except APIError as error:
+            status, data = error.status, error.as_dict()
+        with without_check_access():
+            # a key older than the retention is given again
+            cls.delete(cls.search([('user', '=', user), ('key', '=', key)]))
+            try:
+                cls.create([{
+                            'user': user,
+                            'key': key,
+                            'fingerprint': fingerprint,
+                            'status': status,
+                            'response': json.dumps(data, ensure_ascii=False),
+                            }])
+            except (SQLConstraintError, backend.DatabaseIntegrityError) as e:
+                # A request with the key was answered at the same time by
+                # another process: start again to answer as it did
+                raise backend.DatabaseOperationalError(str(e)) from e
+        return status, data, False

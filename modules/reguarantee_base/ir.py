@@ -48,6 +48,8 @@ class Cron(metaclass=PoolMeta):
                     "Remind Re-guarantee Project Releases"),
                 ('reguarantee.cms.sync|process_due',
                     "Retry the Synchronisations with the CMS"),
+                ('reguarantee.api.request|clean',
+                    "Delete the Old Answers of the REST API"),
                 ])
 
 
