@@ -9,7 +9,7 @@
 #   scripts/browser-test.sh -k approval     extra arguments go to pytest
 #   BROWSER_TEST_LANG=zh_CN scripts/browser-test.sh   as Chinese users
 #
-# Needs `make install` (.venv with playwright and pytest, var/sao/package)
+# Needs `make install` (.venv with playwright and pytest, var/sao/web)
 # and a Chromium: /usr/bin/chromium (apt-get install chromium), or CHROMIUM.
 set -euo pipefail
 LOG_TAG=browser-test
@@ -26,7 +26,7 @@ if [ ! -x "$CHROMIUM" ]; then
     apt_install chromium fonts-wqy-zenhei
 fi
 export CHROMIUM
-SAO_ROOT=${SAO_ROOT:-$ROOT/var/sao/package}
+SAO_ROOT=${SAO_ROOT:-$ROOT/var/sao/web}
 [ -f "$SAO_ROOT/index.html" ] \
     || die "sao is missing in $SAO_ROOT: run \`make install\` first"
 export SAO_ROOT

@@ -20,7 +20,8 @@
 #   DEMO_PORT      HTTP port (default 8000), DEMO_HOST (default 127.0.0.1)
 #   DEMO_FUND_PORT, DEMO_CMS_PORT  the simulators' ports (8101, 8102)
 #   DEMO_MODULES   modules to activate (default: every modules/*/tryton.cfg)
-#   SAO_ROOT       sao's package folder (default var/sao/package)
+#   SAO_ROOT       the web root of sao (default var/sao/web, built by
+#                  scripts/install.sh: only the files sao loads)
 #   TRYTOND_CONFIG configuration file (default trytond.conf when present)
 set -euo pipefail
 LOG_TAG=demo
@@ -35,7 +36,7 @@ HOST=${DEMO_HOST:-127.0.0.1}
 PORT=${DEMO_PORT:-8000}
 URL="http://$HOST:$PORT/"
 DB_DIR=$ROOT/var/db
-SAO_ROOT=${SAO_ROOT:-$ROOT/var/sao/package}
+SAO_ROOT=${SAO_ROOT:-$ROOT/var/sao/web}
 RUN_DIR=$ROOT/var/run
 LOG_DIR=$ROOT/var/log
 PASSFILE=$ROOT/var/demo-admin-password
@@ -164,9 +165,13 @@ start_simulator() {  # start_simulator NAME PORT: python -m simulators
 start_simulator fund "$FUND_PORT"
 start_simulator cms "$CMS_PORT"
 export DEMO_FUND_URL=http://$HOST:$FUND_PORT/
-export DEMO_FUND_TOKEN_FILE=$ROOT/var/demo-fund-token
 export DEMO_CMS_URL=http://$HOST:$CMS_PORT/
-export DEMO_CMS_TOKEN_FILE=$ROOT/var/demo-cms-token
+# The tokens of the outside systems are the servers' configuration
+# ([reguarantee] fund_token, cms_token), never stored in the database: the
+# demo data, trytond, its cron and the queue worker read them from here.
+TRYTOND_REGUARANTEE__FUND_TOKEN=$(cat "$ROOT/var/demo-fund-token")
+TRYTOND_REGUARANTEE__CMS_TOKEN=$(cat "$ROOT/var/demo-cms-token")
+export TRYTOND_REGUARANTEE__FUND_TOKEN TRYTOND_REGUARANTEE__CMS_TOKEN
 
 log "loading the demo data"
 "$VPY" "$ROOT/scripts/demo_data.py" "${CONFIG_ARGS[@]}" -d "$DB" \

@@ -4,10 +4,12 @@
 """Demo data of the CMS synchronisation and of the REST API (called by
 demo_data.py; reused by tests/test_api.py)
 
-scripts/demo.sh starts the CMS simulator and gives its address and token in
-DEMO_CMS_URL and DEMO_CMS_TOKEN_FILE: the configuration points to it and
-the institutions are pushed there (the simulator forgets them when it
-stops); the institution operator gets an API key."""
+scripts/demo.sh starts the CMS simulator and gives its address in
+DEMO_CMS_URL and its token in TRYTOND_REGUARANTEE__CMS_TOKEN (the server's
+configuration, [reguarantee] cms_token: the token is never stored in the
+database): the configuration points to it and the institutions are pushed
+there (the simulator forgets them when it stops); the institution operator
+gets an API key."""
 import os
 import sys
 
@@ -18,20 +20,22 @@ def log(message):
     print(f'[demo_data] {message}', file=sys.stderr, flush=True)
 
 
-def setup_cms(config, url=None, token_file=None):
-    """Point the configuration to the CMS simulator, when it runs (config:
-    proteus's of an administrator)"""
+def setup_cms(config, url=None):
+    """Point the configuration to the CMS simulator, when it runs and the
+    server has its token (config: proteus's of an administrator)"""
+    # imported here: importing trytond fixes its backend from the
+    # configuration, which proteus's connection loads
+    from trytond.modules.reguarantee_base.configuration import get_secret
     url = url or os.environ.get('DEMO_CMS_URL')
-    token_file = token_file or os.environ.get('DEMO_CMS_TOKEN_FILE')
-    if not url or not token_file:
+    if not url:
         return False
-    with open(token_file) as file:
-        token = file.readline().strip()
+    if not get_secret('cms_token'):
+        log("no TRYTOND_REGUARANTEE__CMS_TOKEN: the CMS is not configured")
+        return False
     configuration = Model.get('reguarantee.configuration', config=config)(1)
-    if configuration.cms_url != url or configuration.cms_token != token:
+    if configuration.cms_url != url:
         log(f"customer management system: {url}")
         configuration.cms_url = url
-        configuration.cms_token = token
         configuration.save()
     return True
 

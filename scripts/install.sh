@@ -2,8 +2,9 @@
 # Install or update the development environment in the repository:
 #   .venv/            Python 3.11 virtual environment with the project
 #                     installed in editable mode, with its [test] extra
-#   var/sao/package/  the sao 8.0 web client and its node_modules
-#                     (served by trytond through [web] root)
+#   var/sao/package/  the sao 8.0 npm package and its node_modules
+#   var/sao/web/      the web root trytond serves ([web] root): only the
+#                     files sao loads (scripts/sao_webroot.py)
 #   var/db/           SQLite databases and attachments of trytond.conf
 # Idempotent and fast when nothing changed: pip runs only when pyproject.toml
 # (or the Python version) changed since the last run, sao is fetched only
@@ -150,6 +151,13 @@ with open(path, 'w', encoding='utf-8') as file:
 EOF
     log "sao: board actions get their action's domain"
 fi
+
+# --- the web root: only what sao loads ---------------------------------------
+# trytond serves every file below [web] root to anyone; sao's package also
+# holds its sources, tests, package.json and node_modules.  Built from the
+# package after every patch above, on every run (about 0.1 s).
+"$VPY" "$ROOT/scripts/sao_webroot.py" "$SAO_DIR/package" "$SAO_DIR/web" \
+    | while read -r line; do log "$line"; done
 
 mkdir -p "$ROOT/var/db"
 log "done in $((SECONDS - START)) s"

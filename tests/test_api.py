@@ -1,122 +1,64 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
-"""The REST API served by a live trytond follows docs/api/openapi.yaml:
-schemathesis generates requests from the document and checks the answers
-(no server error, documented statuses, content types and schemas).
-
-A throwaway SQLite database gets reguarantee_base, the demo's users, two
-institutions, products, a signed contract and a bank (scripts/demo_data.py)
-and an API key of the institution operator; trytond serves it on a free
-port of 127.0.0.1."""
+"""The REST API served by a live trytond (tests/conftest.py) follows
+docs/api/openapi.yaml: schemathesis generates requests from the document
+and checks the answers (no server error, documented statuses, content types
+and schemas); every error is JSON; values are read strictly; a batch with an
+Idempotency-Key is filed once, even when sent twice at the same time."""
 import datetime as dt
 import json
-import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
+import threading
 from pathlib import Path
 
 import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / '.venv' / 'bin'
-PYTHON = str(VENV_BIN / 'python') if (VENV_BIN / 'python').exists() \
-    else sys.executable
-BIN = Path(PYTHON).parent
-DATABASE = 'api'
+BIN = Path(sys.executable).parent if not (ROOT / '.venv').exists() \
+    else ROOT / '.venv' / 'bin'
 OPENAPI = ROOT / 'docs' / 'api' / 'openapi.yaml'
-#: Prepares the database: demo data and the operator's API key, printed
-SETUP = '''
-import json, sys
-sys.path.insert(0, sys.argv[3])
-import demo_data as demo
-from demo_integration import setup_api_key
-company = demo.setup_base(sys.argv[1], sys.argv[2:3], language='en')
-institutions = demo.setup_institutions(company, demo.INSTITUTIONS[:2])
-demo.setup_institution_users(institutions)
-products = demo.setup_products(company)
-demo.setup_contracts(company, institutions, products, demo.CONTRACTS[:1])
-demo.setup_banks()
-print(json.dumps({
-    'key': setup_api_key(demo.as_user('admin'), 'operator'),
-    'id_number': demo.make_uscc('340100', 501),
-    }))
-'''
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+@pytest.fixture
+def server(live_server):
+    "The API's URL and the operator's API key and a new borrower"
+    return live_server.api_url, {
+        'key': live_server.key, 'id_number': live_server.id_number}
 
 
-def run(command, env, log):
-    "Run command, its output appended to log; return its standard output"
-    with open(log, 'a') as file:
-        result = subprocess.run(
-            list(map(str, command)), env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=file, text=True)
-    if result.returncode:
-        pytest.fail(f"{command[1]} failed:\n{Path(log).read_text()[-4000:]}")
-    return result.stdout
+def headers(setup, **others):
+    return {'Authorization': f"Bearer {setup['key']}", **others}
 
 
-@pytest.fixture(scope='module')
-def server():
-    "trytond serving a prepared database; yield (API URL, operator's key)"
-    workdir = Path(tempfile.mkdtemp(prefix='reguarantee-api-'))
-    db_dir = workdir / 'db'
-    db_dir.mkdir()
-    log = workdir / 'setup.log'
-    port = free_port()
-    env = os.environ.copy()
-    env.pop('TRYTOND_CONFIG', None)
-    conf = workdir / 'test.conf'
-    conf.write_text(
-        '[database]\nuri = sqlite://\n'
-        f'path = {db_dir}\n'
-        f'[web]\nlisten = 127.0.0.1:{port}\n')
-    (db_dir / f'{DATABASE}.sqlite').touch()
-    passfile = workdir / 'admin-password'
-    passfile.write_text('api-test-admin\n')
-    process = None
-    try:
-        admin = [
-            PYTHON, BIN / 'trytond-admin', '-c', conf, '-d', DATABASE,
-            '-u', 'reguarantee_base', '--activate-dependencies',
-            '--email', 'admin@example.com']
-        run(admin, dict(env, TRYTONPASSFILE=str(passfile)), log)
-        setup = json.loads(run(
-                [PYTHON, '-c', SETUP, DATABASE, conf, ROOT / 'scripts'],
-                env, log))
-        with open(workdir / 'trytond.log', 'w') as file:
-            process = subprocess.Popen(
-                [PYTHON, '-O', str(BIN / 'trytond'), '-c', str(conf),
-                    '-d', DATABASE],
-                env=env, stdin=subprocess.DEVNULL, stdout=file,
-                stderr=subprocess.STDOUT)
-        url = f'http://127.0.0.1:{port}/{DATABASE}/reguarantee/api/v1'
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(url + '/projects/X', timeout=2)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("trytond does not start:\n" + (
-                            workdir / 'trytond.log').read_text()[-4000:])
-                time.sleep(0.2)
-        yield url, setup
-    finally:
-        if process is not None and process.poll() is None:
-            process.terminate()
-            process.wait(10)
-        shutil.rmtree(workdir, ignore_errors=True)
+def make_row(setup, contract_number, **values):
+    today = dt.date.today()
+    return {
+        'borrower_name': "合肥禾丰农业科技有限公司",
+        'borrower_kind': '企业',
+        'id_number': setup['id_number'],
+        'industry': 'A0111',
+        'bank': '徽商银行合肥分行',
+        'loan_contract_number': contract_number,
+        'loan_amount': '3000000',
+        'guarantee_amount': '2400000.00',
+        'start_date': today.isoformat(),
+        'end_date': (today + dt.timedelta(days=365)).isoformat(),
+        **values,
+        }
+
+
+def assert_error(response, status, code):
+    "Assert the response is the JSON error of the documented shape"
+    assert response.status_code == status, response.text
+    assert response.headers['Content-Type'].startswith('application/json')
+    error = response.json()
+    assert set(error) == {'code', 'message'}, error
+    assert error['code'] == code, error
+    assert isinstance(error['message'], str) and error['message']
+    return error
 
 
 def test_import_and_status(server):
@@ -153,11 +95,226 @@ def test_import_and_status(server):
     assert response.json()['state'] == 'submitted'
     response = requests.get(url + '/projects/' + imported['number'])
     assert response.status_code == 401
+    assert_error(response, 401, 'UNAUTHORIZED')
+    assert response.headers['WWW-Authenticate'] == 'Bearer'
+
+
+def _deep(depth):
+    return ('[' * depth + ']' * depth).encode()
+
+
+ERRORS = [
+    # (name, method, path, headers, body, status, code)
+    ('deep body', 'POST', '/projects', {}, _deep(5000), 400,
+        'MALFORMED_JSON'),
+    ('deep object', 'POST', '/projects', {},
+        b'{"projects": [' + _deep(5000) + b']}', 400, 'MALFORMED_JSON'),
+    ('not JSON', 'POST', '/projects', {}, b'{"projects": [', 400,
+        'MALFORMED_JSON'),
+    ('NaN token', 'POST', '/projects', {},
+        b'{"projects": [{"loan_amount": NaN}]}', 400, 'MALFORMED_JSON'),
+    ('not UTF-8', 'POST', '/projects', {}, b'{"projects": ["\xff"]}', 400,
+        'MALFORMED_JSON'),
+    ('not a batch', 'POST', '/projects', {}, b'[1, 2]', 400,
+        'INVALID_BODY'),
+    ('form', 'POST', '/projects',
+        {'Content-Type': 'application/x-www-form-urlencoded'}, b'a=1', 415,
+        'UNSUPPORTED_MEDIA_TYPE'),
+    ('method', 'PUT', '/projects', {}, b'{}', 405, 'METHOD_NOT_ALLOWED'),
+    ('method on a project', 'DELETE', '/projects/RP1', {}, None, 405,
+        'METHOD_NOT_ALLOWED'),
+    ('path', 'GET', '/nothing/here', {}, None, 404, 'NOT_FOUND'),
+    ('project', 'GET', '/projects/RP-0', {}, None, 404, 'PROJECT_NOT_FOUND'),
+    ('NUL in a number', 'GET', '/projects/RP%00X', {}, None, 400,
+        'INVALID_NUMBER'),
+    ('no key', 'POST', '/projects', {'Authorization': ''}, b'{}', 401,
+        'UNAUTHORIZED'),
+    ('wrong key', 'POST', '/projects', {'Authorization': 'Bearer x'}, b'{}',
+        401, 'UNAUTHORIZED'),
+    ('basic without key', 'GET', '/projects/RP1',
+        {'Authorization': 'Basic b3BlcmF0b3I6eA=='}, None, 401,
+        'UNAUTHORIZED'),
+    ('idempotency key', 'POST', '/projects', {'Idempotency-Key': 'a b'},
+        b'{}', 400, 'INVALID_IDEMPOTENCY_KEY'),
+    ]
+
+
+@pytest.mark.parametrize(
+    'method, path, extra, body, status, code',
+    [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS])
+def test_errors_are_json(server, method, path, extra, body, status, code):
+    "Test every error is answered as JSON with its code"
+    url, setup = server
+    response = requests.request(
+        method, url + path, data=body, timeout=60,
+        headers=headers(setup, **{
+                'Content-Type': 'application/json', **extra}))
+    assert_error(response, status, code)
+    assert 'Traceback' not in response.text
+
+
+def test_unknown_database_and_large_body(live_server):
+    "Test an unknown database and a body over 16 MiB are JSON errors"
+    setup = {'key': live_server.key}
+    response = requests.post(
+        live_server.url + 'nodb/reguarantee/api/v1/projects', json={},
+        headers=headers(setup), timeout=30)
+    assert_error(response, 404, 'NOT_FOUND')
+    response = requests.post(
+        live_server.api_url + '/projects',
+        data=b' ' * (16 * 1024 * 1024 + 1), timeout=60,
+        headers=headers(setup, **{'Content-Type': 'application/json'}))
+    assert_error(response, 413, 'REQUEST_TOO_LARGE')
+
+
+STRICT = [
+    # (field, value): each is refused, naming its row and field
+    ('loan_amount', '1,000,000'),
+    ('loan_amount', '１０００'),
+    ('loan_amount', '1e5'),
+    ('loan_amount', 'NaN'),
+    ('guarantee_amount', 'Infinity'),
+    ('guarantee_amount', '-Infinity'),
+    ('loan_amount', ' 1000'),
+    ('loan_amount', '¥1000'),
+    ('start_date', dt.date.today().isoformat() + 'T00:00:00'),
+    ('start_date', dt.date.today().isoformat() + ' 08:00'),
+    ('end_date', '２０２７-01-05'),
+    ('end_date', 20270105),
+    ('borrower_name', "禾丰\x00农业"),
+    ('loan_contract_number', "A\x1b[31m"),
+    ('bank', "徽商银行\u0085"),
+    ('borrower_name', "\ud800"),
+    ]
+
+
+def test_values_are_strict(server):
+    "Test amounts, dates and text are read strictly"
+    url, setup = server
+    rows = [
+        make_row(setup, f'STRICT-{i}', **{field: value})
+        for i, (field, value) in enumerate(STRICT)]
+    rows.append(make_row(setup, 'STRICT-OK', loan_amount=3000000))
+    body = json.dumps({'mode': 'all', 'projects': rows})
+    # a number written with an exponent, as JSON allows
+    rows.append(make_row(setup, 'STRICT-EXP'))
+    body = json.dumps({'mode': 'all', 'projects': rows}).replace(
+        '"loan_contract_number": "STRICT-EXP", "loan_amount": "3000000"',
+        '"loan_contract_number": "STRICT-EXP", "loan_amount": 3e6')
+    assert '3e6' in body
+
+    response = requests.post(
+        url + '/projects', data=body.encode(), timeout=60,
+        headers=headers(setup, **{'Content-Type': 'application/json'}))
+
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result['imported'] == 0
+    results = result['results']
+    for (field, value), row in zip(STRICT + [None, ('loan_amount', '3e6')],
+            results[:len(STRICT)] + [None] + results[-1:]):
+        if row is None:
+            continue
+        assert row['status'] == 'rejected', (field, value, row)
+        assert [e['field'] for e in row['errors']] == [field], (value, row)
+    assert results[len(STRICT)]['status'] == 'valid'
+
+
+def test_idempotency_key(server):
+    "Test a batch sent again with its Idempotency-Key is filed once"
+    url, setup = server
+    body = {'projects': [make_row(setup, 'IDEM-1')]}
+    key = headers(setup, **{'Idempotency-Key': 'batch-2026-0001'})
+
+    first = requests.post(url + '/projects', json=body, headers=key,
+        timeout=60)
+    again = requests.post(url + '/projects', json=body, headers=key,
+        timeout=60)
+
+    assert first.status_code == 200, first.text
+    assert first.json()['imported'] == 1
+    assert 'Idempotent-Replayed' not in first.headers
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert again.headers['Idempotent-Replayed'] == 'true'
+    # the same rows without the key are duplicates of the one project
+    response = requests.post(
+        url + '/projects', json=body, headers=headers(setup), timeout=60)
+    assert response.json()['rejected'] == 1
+
+    other = {'projects': [make_row(setup, 'IDEM-2')]}
+    response = requests.post(
+        url + '/projects', json=other, headers=key, timeout=60)
+    error = assert_error(response, 422, 'IDEMPOTENCY_KEY_REUSED')
+    assert 'batch-2026-0001' in error['message']
+    # a key is the user's: another key files the other body
+    response = requests.post(url + '/projects', json=other, timeout=60,
+        headers=headers(setup, **{'Idempotency-Key': 'batch-2026-0002'}))
+    assert response.json()['imported'] == 1
+
+
+def _send_together(url, body, request_headers, count=2):
+    "Send the same request count times at once; return the responses"
+    barrier = threading.Barrier(count)
+    responses = [None] * count
+
+    def send(index):
+        barrier.wait()
+        responses[index] = requests.post(
+            url + '/projects', json=body, headers=request_headers,
+            timeout=120)
+    threads = [
+        threading.Thread(target=send, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return responses
+
+
+@pytest.mark.parametrize('key', ['together-1', None])
+def test_identical_requests_at_once(server, key):
+    """Test two identical batches sent at once are answered in JSON and
+    filed once: the other gets the same answer, a 409 or the duplicates"""
+    url, setup = server
+    prefix = f'TOGETHER-{key}'
+    body = {'projects': [make_row(setup, f'{prefix}-{i}') for i in range(150)]}
+    request_headers = headers(setup)
+    if key:
+        request_headers['Idempotency-Key'] = key
+
+    responses = _send_together(url, body, request_headers)
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses in ([200, 200], [200, 409]), [
+        r.text[:300] for r in responses]
+    for response in responses:
+        assert response.headers['Content-Type'].startswith(
+            'application/json')
+        if response.status_code == 409:
+            assert_error(response, 409, 'CONCURRENT_REQUEST')
+            assert response.headers['Retry-After']
+    imported = [r.json()['imported'] for r in responses
+        if r.status_code == 200]
+    if key and len(imported) == 2:
+        assert responses[0].json() == responses[1].json()
+        imported = imported[:1]
+    assert sum(imported) == 150
+    # and sent once more: never filed again
+    response = requests.post(
+        url + '/projects', json=body, headers=request_headers, timeout=120)
+    assert response.status_code == 200
+    if key:
+        assert response.headers['Idempotent-Replayed'] == 'true'
+        assert response.json()['imported'] == 150
+    else:
+        assert response.json()['rejected'] == 150
 
 
 def test_schemathesis(server):
     "Test the answers to the requests schemathesis generates follow the API"
     url, setup = server
+    Path(ROOT / 'var').mkdir(exist_ok=True)
     command = [
         BIN / 'schemathesis', 'run', OPENAPI, '--url', url,
         '--header', f"Authorization: Bearer {setup['key']}",

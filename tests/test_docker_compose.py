@@ -166,7 +166,9 @@ def test_dockerfile(dockerfile):
         r'^FROM python:3\.11-slim-bookworm\s*$', dockerfile, re.M)
     assert 'npm pack --silent tryton-sao@8.0' in dockerfile
     assert 'npm install --omit=dev --legacy-peer-deps' in dockerfile
-    assert 'COPY --from=sao /build/package /opt/sao' in dockerfile
+    # the web root holds only what sao loads (scripts/sao_webroot.py)
+    assert 'sao_webroot.py /build/package /build/web' in dockerfile
+    assert 'COPY --from=sao-web /build/web /opt/sao' in dockerfile
     # Installed non-editable, with the WSGI server
     assert 'pip install ".[production]"' in dockerfile
     assert 'pip install -e' not in dockerfile

@@ -1,12 +1,21 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
+from trytond.config import config
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.modules.company.model import (
     CompanyMultiValueMixin, CompanyValueMixin)
 from trytond.pool import Pool
 from trytond.pyson import Eval, Id
 from trytond.transaction import without_check_access
+
+
+def get_secret(name):
+    """Return the secret of an outside system from the server's
+    configuration: [reguarantee] name, or the TRYTOND_REGUARANTEE__NAME
+    variable; None when it is not set"""
+    return config.get('reguarantee', name) or None
+
 
 contract_sequence = fields.Many2One(
     'ir.sequence', "Contract Sequence", required=True,
@@ -83,10 +92,9 @@ class Configuration(
     cms_url = fields.Char(
         "CMS Endpoint",
         help="The base URL of the customer management system, "
-        "e.g. https://cms.example.cn/; leave empty to work without it.")
-    cms_token = fields.Char(
-        "CMS API Token",
-        help="The bearer token the customer management system gave.")
+        "e.g. https://cms.example.cn/; leave empty to work without it.\n"
+        "Its token is read from the server's configuration: "
+        "[reguarantee] cms_token or TRYTOND_REGUARANTEE__CMS_TOKEN.")
     cms_timeout = fields.Float(
         "CMS Timeout", required=True,
         domain=[('cms_timeout', '>', 0)],
@@ -102,6 +110,14 @@ class Configuration(
         domain=[('cms_retry_delay', '>=', 0)],
         help="Seconds before the first retry; each next one waits twice as "
         "long, at most an hour.")
+
+    @classmethod
+    def __register__(cls, module_name):
+        super().__register__(module_name)
+        table_h = cls.__table_handler__(module_name)
+        # Migration from 8.0.0: the token of the CMS is read from the
+        # server's configuration, never stored in the database
+        table_h.drop_column('cms_token')
 
     @classmethod
     def multivalue_model(cls, field):
@@ -149,7 +165,8 @@ class Configuration(
         "Return the client of the CMS, or None when it is not configured"
         from .cms_client import CMSClient
         with without_check_access():
-            url, token = self.cms_url, self.cms_token
+            url = self.cms_url
+        token = get_secret('cms_token')
         if url and token:
             return CMSClient(url, token, self.cms_timeout)
 

@@ -3,6 +3,7 @@
 # license terms.
 from trytond.i18n import gettext
 from trytond.model import fields
+from trytond.modules.reguarantee_base.configuration import get_secret
 from trytond.pool import PoolMeta
 
 from .exceptions import FilingConfigurationError
@@ -14,10 +15,9 @@ class Configuration(metaclass=PoolMeta):
     fund_url = fields.Char(
         "Fund Endpoint",
         help="The base URL of the National Fund's filing API, "
-        "e.g. https://fund.example.cn/.")
-    fund_token = fields.Char(
-        "Fund API Token",
-        help="The bearer token the National Fund gave the company.")
+        "e.g. https://fund.example.cn/.\n"
+        "Its token is read from the server's configuration: "
+        "[reguarantee] fund_token or TRYTOND_REGUARANTEE__FUND_TOKEN.")
     fund_timeout = fields.Float(
         "Fund Timeout", required=True,
         domain=[('fund_timeout', '>', 0)],
@@ -42,6 +42,14 @@ class Configuration(metaclass=PoolMeta):
         help="Seconds between two requests for the results of a batch.")
 
     @classmethod
+    def __register__(cls, module_name):
+        super().__register__(module_name)
+        table_h = cls.__table_handler__(module_name)
+        # Migration from 8.0.0: the token of the Fund is read from the
+        # server's configuration, never stored in the database
+        table_h.drop_column('fund_token')
+
+    @classmethod
     def default_fund_timeout(cls):
         return 30.
 
@@ -64,10 +72,11 @@ class Configuration(metaclass=PoolMeta):
     def get_fund_client(self):
         "Return the client of the National Fund's API"
         from .fund_client import FundClient
-        if not self.fund_url or not self.fund_token:
+        token = get_secret('fund_token')
+        if not self.fund_url or not token:
             raise FilingConfigurationError(gettext(
                     'reguarantee_filing.msg_fund_not_configured'))
-        return FundClient(self.fund_url, self.fund_token, self.fund_timeout)
+        return FundClient(self.fund_url, token, self.fund_timeout)
 
     def get_retry_delay(self, attempts, retry_after=None):
         "Return the seconds to wait after the attempts-th failure"

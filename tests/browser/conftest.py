@@ -16,7 +16,8 @@ Environment:
                             when a test fails (default var/test-artifacts)
     BROWSER_TEST_KEEP=1     keep the temporary database folder
     BROWSER_TEST_SCREENSHOTS=1  also save a screenshot of each step there
-    SAO_ROOT                sao's package folder (default var/sao/package)
+    SAO_ROOT                the web root of sao (default var/sao/web, built
+                            by scripts/install.sh)
     CHROMIUM                the browser (default /usr/bin/chromium)
 """
 import json
@@ -72,7 +73,7 @@ class Server:
 
 
 def sao_root():
-    path = Path(os.environ.get('SAO_ROOT', ROOT / 'var' / 'sao' / 'package'))
+    path = Path(os.environ.get('SAO_ROOT', ROOT / 'var' / 'sao' / 'web'))
     if not (path / 'index.html').exists():
         pytest.exit(
             f"sao is not installed in {path}: run `make install` "

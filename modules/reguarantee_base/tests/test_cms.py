@@ -14,7 +14,7 @@ from simulators.server import Simulator
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.reguarantee_base.exceptions import (
     CMSDuplicateError, CMSUnavailableError, CMSWarning)
-from trytond.modules.reguarantee_base.tests.tools import make_uscc
+from trytond.modules.reguarantee_base.tests.tools import make_uscc, set_secret
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
@@ -43,13 +43,14 @@ class CMSTestCase(unittest.TestCase):
         super().setUp()
         self.cms.app.reset()
         self.cms.app.faults.configure({})
+        self.addCleanup(set_secret, 'cms_token', None)
 
     def configure(self, token=TOKEN):
         pool = Pool()
         Configuration = pool.get('reguarantee.configuration')
+        set_secret('cms_token', token)
         configuration = Configuration(1)
         configuration.cms_url = self.cms.url
-        configuration.cms_token = token
         configuration.cms_timeout = TIMEOUT
         configuration.cms_max_attempts = MAX_ATTEMPTS
         configuration.cms_retry_delay = 0
@@ -143,6 +144,23 @@ class CMSTestCase(unittest.TestCase):
             self.assertEqual(Sync.search([]), [])
             self.assertIsNone(institution.cms_state)
         self.assertEqual(self.cms.app.state()['requests'], [])
+
+    @with_transaction()
+    def test_token_from_configuration(self):
+        "Test the token is read from the server's configuration only"
+        pool = Pool()
+        Configuration = pool.get('reguarantee.configuration')
+        company = create_company()
+        with set_company(company):
+            self.configure()
+            configuration = Configuration(1)
+            self.assertEqual(
+                configuration.get_cms_client().session.headers[
+                    'Authorization'], f'Bearer {TOKEN}')
+            self.assertNotIn('cms_token', Configuration._fields)
+
+            set_secret('cms_token', None)
+            self.assertIsNone(configuration.get_cms_client())
 
     @with_transaction()
     def test_onboarding(self):

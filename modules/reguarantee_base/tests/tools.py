@@ -2,12 +2,15 @@
 # at the top level of this repository contains the full copyright notices and
 # license terms.
 "Helpers for the tests of the re-guarantee modules"
+import os
+
 from proteus import Model
 from proteus.config import get_config
+from trytond import config
 from trytond.modules.reguarantee_base.identity import uscc_check_character
 from trytond.tests.tools import set_user
 
-__all__ = ['GROUPS', 'make_uscc', 'create_user', 'onboard']
+__all__ = ['GROUPS', 'make_uscc', 'create_user', 'onboard', 'set_secret']
 
 #: Names of the groups of reguarantee_base by XML id
 GROUPS = {
@@ -18,6 +21,21 @@ GROUPS = {
     'group_finance': "Re-guarantee Finance",
     'group_admin': "Re-guarantee Administrator",
     }
+
+
+def set_secret(name, value):
+    """Set the secret of an outside system name (e.g. fund_token) in the
+    server's configuration, [reguarantee] name, here and in the processes
+    started afterwards (TRYTOND_REGUARANTEE__NAME); None unsets it"""
+    if not config.has_section('reguarantee'):
+        config.add_section('reguarantee')
+    # an empty value is no value (configuration.get_secret)
+    config.set('reguarantee', name, value or '')
+    variable = 'TRYTOND_REGUARANTEE__' + name.upper()
+    if value is None:
+        os.environ.pop(variable, None)
+    else:
+        os.environ[variable] = value
 
 
 def make_uscc(serial, prefix='91340100'):

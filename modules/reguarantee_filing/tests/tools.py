@@ -13,7 +13,7 @@ import time
 from decimal import Decimal
 
 from trytond.modules.reguarantee_base.queue_worker import run_once
-from trytond.modules.reguarantee_base.tests.tools import make_uscc
+from trytond.modules.reguarantee_base.tests.tools import make_uscc, set_secret
 from trytond.pool import Pool
 from trytond.transaction import Transaction, TransactionError
 
@@ -131,12 +131,13 @@ def create_filed_projects(count, company_id, first=1):
 def configure_fund(
         url, token, timeout=None, batch_size=None, retry_delay=None,
         poll_interval=None, max_attempts=None):
-    "Set the Fund's endpoint and token, and the other values given"
+    """Set the Fund's endpoint, its token (in the server's configuration)
+    and the other values given"""
     pool = Pool()
     Configuration = pool.get('reguarantee.configuration')
+    set_secret('fund_token', token)
     configuration = Configuration(1)
     configuration.fund_url = url
-    configuration.fund_token = token
     for name, value in [
             ('fund_timeout', timeout), ('fund_batch_size', batch_size),
             ('fund_retry_delay', retry_delay),
