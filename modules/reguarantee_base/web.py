@@ -8,6 +8,8 @@
 - a request with a foreign Origin is answered 403: trytond 8.0 aborts it in
   TrytondWSGI.wsgi_app, outside of its error handling, which werkzeug
   answers 500;
+- a GET of a path that is neither a file of [web] root nor a route is
+  answered 404 (trytond answers 405);
 - failed logins are counted per login *and* network (LoginAttempt): a
   stranger who fails [session] max_attempt times from one address blocks
   that login from that address only, not the user from his own; all the
@@ -32,23 +34,46 @@ SECURITY_HEADERS = [
 
 
 class SecurityMiddleware:
-    "Add SECURITY_HEADERS to the answers and answer HTTP errors raised"
+    """Add SECURITY_HEADERS to the answers, answer the HTTP errors raised and
+    answer 404 to a GET of a path nothing serves (trytond answers 405: its
+    CORS route /<path:path> takes only OPTIONS)"""
 
     def __init__(self, application):
         self.application = application
 
+    @staticmethod
+    def _nothing_served(environ, status, headers):
+        if (environ.get('REQUEST_METHOD') not in {'GET', 'HEAD'}
+                or not status.startswith('405')):
+            return False
+        allowed = {
+            m.strip().upper() for n, v in headers if n.lower() == 'allow'
+            for m in v.split(',')}
+        return allowed <= {'OPTIONS'}
+
     def __call__(self, environ, start_response):
+        nothing_served = []
+
         def start(status, headers, exc_info=None):
+            if self._nothing_served(environ, status, headers):
+                nothing_served.append(True)
+                return lambda data: None
             names = {name.lower() for name, _ in headers}
             headers = list(headers) + [
                 (name, value) for name, value in SECURITY_HEADERS
                 if name.lower() not in names]
             return start_response(status, headers, exc_info)
         try:
-            return self.application(environ, start)
+            answer = self.application(environ, start)
         except exceptions.HTTPException as exception:
-            # the 403 of a foreign Origin
-            return exception(environ, start)
+            # the 403 of a foreign Origin (or the 405 of trytond matching
+            # the route of a null Origin)
+            answer = exception(environ, start)
+        if nothing_served:
+            if hasattr(answer, 'close'):
+                answer.close()
+            return exceptions.NotFound()(environ, start)
+        return answer
 
 
 def install(application):
