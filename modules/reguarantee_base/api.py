@@ -20,8 +20,7 @@ import json
 import re
 from decimal import Decimal
 
-from trytond import backend
-from trytond.config import config
+from trytond import backend, config
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, Unique, fields
 from trytond.model.exceptions import SQLConstraintError
