@@ -10,6 +10,7 @@ from simulators.server import Simulator
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.modules.reguarantee_base.tests import ZhCNTranslationTestMixin
+from trytond.modules.reguarantee_base.tests.tools import set_secret
 from trytond.modules.reguarantee_filing.exceptions import (
     ExchangeAccessError, FilingValidationError, MappingError)
 from trytond.modules.reguarantee_filing.fund_client import FundClient
@@ -80,6 +81,7 @@ class ReguaranteeFilingTestCase(
         company = create_company()
         with set_company(company):
             configure_fund('http://127.0.0.1:9/', 't', batch_size=2)
+            self.addCleanup(set_secret, 'fund_token', None)
             projects = create_filed_projects(5, company.id)
             batches = Batch.create_batches()
             self.assertEqual(
