@@ -146,7 +146,11 @@ def _one_request(request, database_name):
     """Answer a request of an API key only when the key has no other in this
     process: the answer of one is never computed from what the other has
     not yet committed (SQLite reads outside of its write lock)"""
-    authorization = request.headers.get('Authorization', '')
+    authorization = request.headers.get('Authorization')
+    if not authorization:
+        # answered 401
+        yield False
+        return
     key = (database_name, hashlib.sha256(authorization.encode()).digest())
     with _busy_lock:
         busy = key in _busy_keys
