@@ -55,7 +55,8 @@ class Fee(
         "special fees (review fee, penalty…) are entered and approved.")
     credit = fields.Boolean(
         "Credit", readonly=True,
-        help="The unused part of an upfront fee, credited on early release.")
+        help="A negative fee: the part of a billed fee after the end of the "
+        "cover (release or paid compensation), credited on the next bill.")
     description = fields.Char(
         "Description", states={
             'readonly': _states['readonly'],
@@ -264,3 +265,14 @@ class Fee(
     def bill_fees(cls, fees):
         "The fees are on a confirmed bill"
         pass
+
+    @classmethod
+    def unbill(cls, fees):
+        """The invoice of the fees' bill is cancelled: they are billable
+        again
+
+        Not a transition: the Draft button must not apply to billed
+        fees."""
+        cls.write(
+            [f for f in fees if f.state == 'billed'],
+            {'state': 'draft', 'bill': None})
