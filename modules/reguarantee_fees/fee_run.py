@@ -227,7 +227,7 @@ class FeeRunMixin:
     def _fee_run_projects_of(cls, project_ids, company):
         "Yield lists of ProjectRow of the projects of the company"
         cursor = Transaction().connection.cursor()
-        for sub_ids in grouped_slice(project_ids, BATCH_SIZE):
+        for sub_ids in grouped_slice(project_ids, backend.MAX_QUERY_PARAMS):
             cursor.execute(*cls._fee_run_query(
                     lambda project: (project.company == company.id)
                     & project.id.in_(list(sub_ids))))
