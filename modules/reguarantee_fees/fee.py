@@ -258,7 +258,30 @@ class Fee(
     @ModelView.button
     @Workflow.transition('draft')
     def draft(cls, fees):
-        pass
+        cls.check_replaced(fees)
+
+    @classmethod
+    def check_replaced(cls, fees):
+        """Raise if a standard fee has another fee of the same project,
+        first day and credit flag not cancelled (the fee that replaced it
+        when the cover ended)"""
+        standard = [f for f in fees if f.kind == 'standard']
+        if not standard:
+            return
+        others = {
+            (f.project.id, f.period_start, f.credit): f
+            for f in cls.search([
+                    ('project', 'in', list({f.project.id for f in standard})),
+                    ('kind', '=', 'standard'),
+                    ('state', '!=', 'cancelled'),
+                    ('id', 'not in', [f.id for f in standard]),
+                    ])}
+        for fee in standard:
+            other = others.get((fee.project.id, fee.period_start, fee.credit))
+            if other:
+                raise FeeModificationError(gettext(
+                        'reguarantee_fees.msg_fee_draft_replaced',
+                        fee=fee.rec_name, other=other.rec_name))
 
     @classmethod
     @Workflow.transition('billed')

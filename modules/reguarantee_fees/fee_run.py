@@ -323,6 +323,9 @@ class FeeRunMixin:
             return [], []
         live = [f for f in fees if f.state != 'cancelled']
         credited = {f.period_start for f in live if f.credit}
+        replaced = {
+            f.period_start for f in live
+            if not f.credit and f.period_end < cover_end}
         to_cancel, vlist = [], []
         for fee in live:
             if fee.credit or fee.period_end < cover_end:
@@ -342,7 +345,7 @@ class FeeRunMixin:
                 covered = None
             if fee.state == 'draft':
                 to_cancel.append(fee.id)
-                if covered is not None:
+                if covered is not None and fee.period_start not in replaced:
                     vlist.append(cls._fee_values(
                             row, product, fee.period_start, last_covered,
                             fee.base_amount, fee.rate, round_, company,

@@ -226,6 +226,14 @@ class FeeCorrectionTestCase(unittest.TestCase):
         # on the draft bill of the fee it replaces
         self.assertEqual(replacement['bill'], 7)
 
+        # a fee reset to draft beside its replacement is cancelled again,
+        # not replaced twice
+        again = self.fee(
+            13, dt.date(2024, 3, 1), dt.date(2024, 3, 19), '520.55',
+            state='draft')
+        self.assertEqual(
+            self.correct(project, self.monthly, [march, again]), ([10], []))
+
     def test_billed_fee_after_cover(self):
         "Test a billed fee wholly after the cover is credited in full"
         project = self.project('released', dt.date(2024, 3, 11))
