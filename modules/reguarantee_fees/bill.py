@@ -81,6 +81,7 @@ class Bill(
         cls._transitions |= {
             ('draft', 'confirmed'),
             ('draft', 'cancelled'),
+            ('confirmed', 'draft'),
             }
         cls._buttons.update({
                 'confirm': {
@@ -359,6 +360,17 @@ class Bill(
         pool = Pool()
         Fee = pool.get('reguarantee.fee')
         Fee.write([f for b in bills for f in b.fees], {'bill': None})
+
+    @classmethod
+    @Workflow.transition('draft')
+    def reopen(cls, bills):
+        """The invoice of the bills is cancelled: their fees are billable
+        again (by Create Bills, which reuses the draft bill of the
+        period)"""
+        pool = Pool()
+        Fee = pool.get('reguarantee.fee')
+        Fee.unbill([f for b in bills for f in b.fees])
+        cls.write(bills, {'invoice': None})
 
 
 class BillCreate(Wizard):

@@ -55,7 +55,8 @@ class Fee(
         "special fees (review fee, penalty…) are entered and approved.")
     credit = fields.Boolean(
         "Credit", readonly=True,
-        help="The unused part of an upfront fee, credited on early release.")
+        help="A negative fee: the part of a billed fee after the end of the "
+        "cover (release or paid compensation), credited on the next bill.")
     description = fields.Char(
         "Description", states={
             'readonly': _states['readonly'],
@@ -257,10 +258,44 @@ class Fee(
     @ModelView.button
     @Workflow.transition('draft')
     def draft(cls, fees):
-        pass
+        cls.check_replaced(fees)
+
+    @classmethod
+    def check_replaced(cls, fees):
+        """Raise if a standard fee has another fee of the same project,
+        first day and credit flag not cancelled (the fee that replaced it
+        when the cover ended)"""
+        standard = [f for f in fees if f.kind == 'standard']
+        if not standard:
+            return
+        others = {
+            (f.project.id, f.period_start, f.credit): f
+            for f in cls.search([
+                    ('project', 'in', list({f.project.id for f in standard})),
+                    ('kind', '=', 'standard'),
+                    ('state', '!=', 'cancelled'),
+                    ('id', 'not in', [f.id for f in standard]),
+                    ])}
+        for fee in standard:
+            other = others.get((fee.project.id, fee.period_start, fee.credit))
+            if other:
+                raise FeeModificationError(gettext(
+                        'reguarantee_fees.msg_fee_draft_replaced',
+                        fee=fee.rec_name, other=other.rec_name))
 
     @classmethod
     @Workflow.transition('billed')
     def bill_fees(cls, fees):
         "The fees are on a confirmed bill"
         pass
+
+    @classmethod
+    def unbill(cls, fees):
+        """The invoice of the fees' bill is cancelled: they are billable
+        again
+
+        Not a transition: the Draft button must not apply to billed
+        fees."""
+        cls.write(
+            [f for f in fees if f.state == 'billed'],
+            {'state': 'draft', 'bill': None})

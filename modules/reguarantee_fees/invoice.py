@@ -6,6 +6,26 @@ from decimal import Decimal
 from trytond.model import fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
+from trytond.transaction import without_check_access
+
+
+class Invoice(metaclass=PoolMeta):
+    __name__ = 'account.invoice'
+
+    @classmethod
+    def cancel(cls, invoices):
+        pool = Pool()
+        Bill = pool.get('reguarantee.fee.bill')
+        super().cancel(invoices)
+        # a posted invoice is cancelled by a credit note with refund (or
+        # directly if the company allows it): its bill is to bill again
+        with without_check_access():
+            bills = Bill.search([
+                    ('invoice', 'in', [i.id for i in invoices]),
+                    ('invoice.state', '=', 'cancelled'),
+                    ('state', '=', 'confirmed'),
+                    ])
+            Bill.reopen(bills)
 
 
 class InvoiceLine(metaclass=PoolMeta):

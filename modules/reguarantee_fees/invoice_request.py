@@ -8,7 +8,7 @@ from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.approval import ApprovalHistoryMixin
 from trytond.pool import Pool
-from trytond.pyson import Eval
+from trytond.pyson import Eval, Id, If
 from trytond.report import Report
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
@@ -77,6 +77,7 @@ class InvoiceRequest(
     state = fields.Selection([
             ('draft', "Draft"),
             ('requested', "Requested"),
+            ('finance_approved', "Approved by Finance"),
             ('approved', "Approved"),
             ('rejected', "Rejected"),
             ('cancelled', "Cancelled"),
@@ -85,12 +86,16 @@ class InvoiceRequest(
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        manager = Id('account', 'group_account_admin').in_(
+            Eval('context', {}).get('groups', []))
         cls._order = [('number', 'DESC'), ('id', 'DESC')]
         cls._transitions |= {
             ('draft', 'requested'),
             ('draft', 'cancelled'),
-            ('requested', 'approved'),
+            ('requested', 'finance_approved'),
+            ('finance_approved', 'approved'),
             ('requested', 'rejected'),
+            ('finance_approved', 'rejected'),
             ('rejected', 'draft'),
             ('cancelled', 'draft'),
             }
@@ -106,12 +111,19 @@ class InvoiceRequest(
                     'depends': ['state'],
                     },
                 'approve': {
-                    'invisible': Eval('state') != 'requested',
+                    'invisible': ~Eval('state').in_(
+                        ['requested', 'finance_approved']),
+                    # finance approves first, then the finance manager
+                    'readonly': If(Eval('state') == 'requested',
+                        manager, ~manager),
                     'icon': 'tryton-ok',
                     'depends': ['state'],
                     },
                 'reject': {
-                    'invisible': Eval('state') != 'requested',
+                    'invisible': ~Eval('state').in_(
+                        ['requested', 'finance_approved']),
+                    'readonly': (
+                        (Eval('state') == 'finance_approved') & ~manager),
                     'icon': 'tryton-cancel',
                     'depends': ['state'],
                     },
@@ -202,7 +214,7 @@ class InvoiceRequest(
         others = Request.search([
                 ('id', '!=', self.id),
                 ('bills', 'in', [b.id for b in self.bills]),
-                ('state', 'in', ['requested', 'approved']),
+                ('state', 'in', ['requested', 'finance_approved', 'approved']),
                 ], limit=1)
         if others:
             other, = others
@@ -231,8 +243,23 @@ class InvoiceRequest(
 
     @classmethod
     @ModelView.button
-    @Workflow.transition('approved')
     def approve(cls, requests):
+        """A finance user approves the requested ones, then a finance
+        manager approves them (button rules conditioned by the state)"""
+        requested = [r for r in requests if r.state == 'requested']
+        finance_approved = [
+            r for r in requests if r.state == 'finance_approved']
+        cls.approve_by_finance(requested)
+        cls.approve_by_manager(finance_approved)
+
+    @classmethod
+    @Workflow.transition('finance_approved')
+    def approve_by_finance(cls, requests):
+        pass
+
+    @classmethod
+    @Workflow.transition('approved')
+    def approve_by_manager(cls, requests):
         pool = Pool()
         Date = pool.get('ir.date')
         cls.write(requests, {'approval_date': Date.today()})

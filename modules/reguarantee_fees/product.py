@@ -22,8 +22,9 @@ class Product(metaclass=PoolMeta):
             ('credit', "Credit the Unused Fee"),
             ('keep', "Keep the Fee"),
             ], "Upfront Fee on Early Release", required=True,
-        help="What happens to the part of an upfront fee after the release "
-        "date when a project is released before its end date.")
+        help="What happens to the part of an upfront fee after the end of "
+        "the cover when it ends before the end date: an early release, or "
+        "the default date of a paid compensation.")
     invoice_product = fields.Many2One(
         'product.product', "Invoice Product", ondelete='RESTRICT',
         domain=[

@@ -39,6 +39,14 @@ class Project(metaclass=PoolMeta):
         return rates
 
     @classmethod
+    def do_release(cls, projects, date, type_):
+        pool = Pool()
+        Fee = pool.get('reguarantee.fee')
+        super().do_release(projects, date, type_)
+        # a release entered late ends the cover in the past
+        Fee.recalculate(projects)
+
+    @classmethod
     def copy(cls, projects, default=None):
         default = default.copy() if default is not None else {}
         default.setdefault('fees', None)

@@ -34,7 +34,8 @@ def voucher_rows(request):
     "Yield the rows of the invoice request as dictionaries by column key"
     for bill in sorted(request.bills, key=lambda b: b.number or ''):
         invoice = bill.invoice
-        move = invoice.move
+        # a bill whose invoice was cancelled is reopened without invoice
+        move = invoice.move if invoice else None
         if not move or move.state != 'posted':
             continue
         party = invoice.party

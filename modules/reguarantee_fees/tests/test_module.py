@@ -4,6 +4,7 @@
 import datetime as dt
 import unittest
 from decimal import ROUND_HALF_EVEN, Decimal
+from types import SimpleNamespace
 from unittest.mock import patch
 
 from trytond.modules.company.tests import (
@@ -13,6 +14,8 @@ from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.modules.reguarantee_fees import fee_run
 from trytond.modules.reguarantee_fees.fee_calculation import (
     covered_periods, days_between, fee_amount, period_of)
+from trytond.modules.reguarantee_fees.fee_run import (
+    FeeRow, FeeRunMixin, ProjectRow)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
@@ -115,6 +118,187 @@ class FeeCalculationTestCase(unittest.TestCase):
                     'quarterly', dt.date(2024, 1, 1), dt.date(2024, 1, 1),
                     dt.date(2024, 12, 31))),
             [])
+
+
+class FeeCorrectionTestCase(unittest.TestCase):
+    "Test the fees follow the end of the cover, on hand-worked cases"
+
+    company = SimpleNamespace(id=1)
+    monthly = SimpleNamespace(
+        id=1, fee_schedule='monthly', fee_basis='reguaranteed',
+        day_count='act365', fee_early_release='credit')
+    upfront = SimpleNamespace(
+        id=2, fee_schedule='upfront', fee_basis='guarantee',
+        day_count='act360', fee_early_release='credit')
+
+    def project(self, state='filed', release_date=None, default_date=None,
+            start=dt.date(2024, 1, 16), end=dt.date(2025, 1, 16)):
+        return ProjectRow([
+                1, 1, 1, state, start, end, release_date,
+                Decimal('5000000'), Decimal('1000000'), Decimal('1000000'),
+                default_date])
+
+    def fee(self, id_, first, last, amount, state='billed', credit=False,
+            bill=None, base=Decimal('1000000'), rate=Decimal('0.01')):
+        return FeeRow([
+                id_, 1, first, last, credit, base, rate, Decimal(amount),
+                state, bill])
+
+    def correct(self, project, product, fees):
+        return FeeRunMixin._get_fee_corrections(
+            project, product, fees, round_cent, self.company)
+
+    def test_cover_end(self):
+        "Test the cover ends at the release or the paid default date"
+        self.assertEqual(
+            self.project().cover_end, dt.date(2025, 1, 16))
+        self.assertEqual(
+            self.project('released', dt.date(2024, 3, 11)).cover_end,
+            dt.date(2024, 3, 11))
+        # the release date of a project not released does not count
+        self.assertEqual(
+            self.project('filed', dt.date(2024, 3, 11)).cover_end,
+            dt.date(2025, 1, 16))
+        self.assertEqual(
+            self.project(
+                'compensated', default_date=dt.date(2024, 3, 20)).cover_end,
+            dt.date(2024, 3, 20))
+        # a default after the end date does not extend the cover
+        self.assertEqual(
+            self.project(
+                'compensated', default_date=dt.date(2025, 3, 1)).cover_end,
+            dt.date(2025, 1, 16))
+
+    def test_credit_billed_fee(self):
+        "Test a billed month past a late release is credited the difference"
+        project = self.project('released', dt.date(2024, 3, 11))
+        march = self.fee(
+            10, dt.date(2024, 3, 1), dt.date(2024, 3, 31), '849.32')
+        february = self.fee(
+            9, dt.date(2024, 2, 1), dt.date(2024, 2, 29), '794.52')
+        to_cancel, vlist = self.correct(
+            project, self.monthly, [february, march])
+        self.assertEqual(to_cancel, [])
+        credit, = vlist
+        # 10 days covered: 1,000,000 × 1 % × 10 / 365 = 273.972… → 273.97;
+        # credit 849.32 − 273.97 = 575.35 (21 days alone: 575.342… → 575.34)
+        self.assertEqual(credit['amount'], Decimal('-575.35'))
+        self.assertEqual(
+            (credit['period_start'], credit['period_end'], credit['days']),
+            (dt.date(2024, 3, 11), dt.date(2024, 3, 31), 21))
+        self.assertTrue(credit['credit'])
+        self.assertEqual(credit['kind'], 'standard')
+        self.assertEqual(credit['state'], 'draft')
+        self.assertIsNone(credit['bill'])
+
+        # once credited, nothing more
+        done = self.fee(
+            11, dt.date(2024, 3, 11), dt.date(2024, 3, 31), '-575.35',
+            state='draft', credit=True)
+        self.assertEqual(
+            self.correct(project, self.monthly, [february, march, done]),
+            ([], []))
+
+    def test_recalculate_draft_fees(self):
+        "Test draft fees past the cover are cancelled and replaced"
+        project = self.project(
+            'compensated', default_date=dt.date(2024, 3, 20))
+        march = self.fee(
+            10, dt.date(2024, 3, 1), dt.date(2024, 3, 31), '849.32',
+            state='draft', bill=7)
+        april = self.fee(
+            11, dt.date(2024, 4, 1), dt.date(2024, 4, 30), '821.92',
+            state='draft')
+        cancelled = self.fee(
+            12, dt.date(2024, 5, 1), dt.date(2024, 5, 31), '849.32',
+            state='cancelled')
+        to_cancel, vlist = self.correct(
+            project, self.monthly, [march, april, cancelled])
+        self.assertEqual(to_cancel, [10, 11])
+        replacement, = vlist
+        # 19 days of March: 1,000,000 × 1 % × 19 / 365 = 520.547… → 520.55
+        self.assertEqual(replacement['amount'], Decimal('520.55'))
+        self.assertEqual(
+            (replacement['period_start'], replacement['period_end'],
+                replacement['days']),
+            (dt.date(2024, 3, 1), dt.date(2024, 3, 19), 19))
+        self.assertFalse(replacement['credit'])
+        # on the draft bill of the fee it replaces
+        self.assertEqual(replacement['bill'], 7)
+
+        # a fee reset to draft beside its replacement is cancelled again,
+        # not replaced twice
+        again = self.fee(
+            13, dt.date(2024, 3, 1), dt.date(2024, 3, 19), '520.55',
+            state='draft')
+        self.assertEqual(
+            self.correct(project, self.monthly, [march, again]), ([10], []))
+
+    def test_billed_fee_after_cover(self):
+        "Test a billed fee wholly after the cover is credited in full"
+        project = self.project('released', dt.date(2024, 3, 11))
+        april = self.fee(
+            11, dt.date(2024, 4, 1), dt.date(2024, 4, 30), '821.92')
+        to_cancel, (credit,) = self.correct(project, self.monthly, [april])
+        self.assertEqual(credit['amount'], Decimal('-821.92'))
+        self.assertEqual(credit['period_start'], dt.date(2024, 4, 1))
+
+    def test_upfront_credit(self):
+        "Test the unused part of a billed upfront fee is credited"
+        project = self.project(
+            'released', dt.date(2024, 3, 1), start=dt.date(2024, 2, 1),
+            end=dt.date(2025, 2, 1))
+        upfront = self.fee(
+            1, dt.date(2024, 2, 1), dt.date(2025, 1, 31), '10166.67',
+            base=Decimal('2000000'), rate=Decimal('0.005'))
+        _, (credit,) = self.correct(project, self.upfront, [upfront])
+        # 29 days kept: 2,000,000 × 0.5 % × 29 / 360 = 805.555… → 805.56;
+        # credit 10,166.67 − 805.56 = 9,361.11 for the 337 days left
+        self.assertEqual(credit['amount'], Decimal('-9361.11'))
+        self.assertEqual(credit['days'], 337)
+
+        keep = SimpleNamespace(
+            **{**vars(self.upfront), 'fee_early_release': 'keep'})
+        self.assertEqual(self.correct(project, keep, [upfront]), ([], []))
+
+    def test_upfront_compensated_before_run(self):
+        "Test a project compensated before its first run is charged its cover"
+        project = self.project(
+            'compensated', default_date=dt.date(2024, 5, 15),
+            start=dt.date(2024, 4, 1), end=dt.date(2025, 4, 1))
+        fee, = FeeRunMixin._get_run_fees(
+            project, self.upfront, Decimal('0.005'), set(),
+            dt.date(2024, 5, 31), round_cent, self.company)
+        # 1 April to 14 May, 44 days: 1,000,000 × 0.5 % × 44 / 360 =
+        # 611.111… → 611.11 (not the year's 5,069.44)
+        self.assertEqual(
+            (fee['period_start'], fee['period_end'], fee['days'],
+                fee['amount']),
+            (dt.date(2024, 4, 1), dt.date(2024, 5, 14), 44,
+                Decimal('611.11')))
+
+        keep = SimpleNamespace(
+            **{**vars(self.upfront), 'fee_early_release': 'keep'})
+        fee, = FeeRunMixin._get_run_fees(
+            project, keep, Decimal('0.005'), set(),
+            dt.date(2024, 5, 31), round_cent, self.company)
+        self.assertEqual(fee['days'], 365)
+
+    def test_monthly_stops_at_default(self):
+        "Test a compensated monthly project is charged up to its default"
+        project = self.project(
+            'compensated', default_date=dt.date(2024, 3, 20),
+            start=dt.date(2024, 1, 1), end=dt.date(2025, 1, 1))
+        vlist = FeeRunMixin._get_run_fees(
+            project, self.monthly, Decimal('0.01'),
+            {(dt.date(2024, 1, 1), False)}, dt.date(2024, 11, 30),
+            round_cent, self.company)
+        # February in full, then 1 to 19 March, nothing after; 1,000,000 ×
+        # 1 % × 29 / 365 = 794.520… and × 19 / 365 = 520.547…
+        self.assertEqual(
+            [(v['period_start'], v['days'], v['amount']) for v in vlist],
+            [(dt.date(2024, 2, 1), 29, Decimal('794.52')),
+                (dt.date(2024, 3, 1), 19, Decimal('520.55'))])
 
 
 class ReguaranteeFeesTestCase(
