@@ -12,13 +12,16 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from .approval import ApprovalHistoryMixin
 from .exceptions import (
     AmountError, ContractSignError, DateOrderError, InvalidationError)
+from .model import WorkflowGuardMixin
 
 _states = {
     'readonly': Eval('state') != 'draft',
     }
 
 
-class Contract(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
+class Contract(
+        WorkflowGuardMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
+        ModelView):
     __name__ = 'reguarantee.contract'
     _rec_name = 'number'
 

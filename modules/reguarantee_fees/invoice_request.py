@@ -7,6 +7,7 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.approval import ApprovalHistoryMixin
+from trytond.modules.reguarantee_base.model import WorkflowGuardMixin
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.report import Report
@@ -23,8 +24,8 @@ _states = {
 
 
 class InvoiceRequest(
-        SequenceNumberMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
-        ModelView):
+        WorkflowGuardMixin, SequenceNumberMixin, ApprovalHistoryMixin,
+        Workflow, ModelSQL, ModelView):
     __name__ = 'reguarantee.invoice.request'
     _number_sequence = 'invoice_request_sequence'
     _rec_name = 'number'
