@@ -9,10 +9,10 @@ from decimal import Decimal
 from simulators.server import Simulator
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
-from trytond.modules.reguarantee_base.tests import (
-    WorkflowGuardTestMixin, ZhCNTranslationTestMixin)
 from trytond.modules.reguarantee_base.exceptions import (
     ModificationError, ProjectDuplicateError)
+from trytond.modules.reguarantee_base.tests import (
+    WorkflowGuardTestMixin, ZhCNTranslationTestMixin)
 from trytond.modules.reguarantee_filing.exceptions import (
     ExchangeAccessError, FilingValidationError, MappingError)
 from trytond.modules.reguarantee_filing.fund_client import FundClient
