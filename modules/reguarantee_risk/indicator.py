@@ -32,8 +32,9 @@ PAID_STATES = ['paid', 'written_off']
 #: loans together) is under these amounts
 SMALL_MICRO_WEIGHT = Decimal('0.75')
 HOUSING_WEIGHT = Decimal('0.3')
-SMALL_MICRO_MAX_BALANCE = Decimal(5_000_000)
-FARMER_MAX_BALANCE = Decimal(2_000_000)
+#: (integers: SQLite compares a sum with a Decimal parameter as text)
+SMALL_MICRO_MAX_BALANCE = 5_000_000
+FARMER_MAX_BALANCE = 2_000_000
 SMALL_MICRO_KINDS = ['enterprise', 'individual_business']
 #: How many of the largest borrowers make the top-N concentration
 TOP = 10
