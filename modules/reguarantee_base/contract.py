@@ -12,7 +12,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from .approval import ApprovalHistoryMixin
 from .exceptions import (
     AmountError, ContractSignError, DateOrderError, InvalidationError)
-from .model import WorkflowGuardMixin
+from .model import RelationGuardMixin, WorkflowGuardMixin
 
 _states = {
     'readonly': Eval('state') != 'draft',
@@ -249,8 +249,9 @@ class Contract(
         cls.expire(contracts)
 
 
-class ContractProduct(ModelSQL):
+class ContractProduct(RelationGuardMixin, ModelSQL):
     __name__ = 'reguarantee.contract-reguarantee.product'
+    _guarded_relation = ('contract', 'products')
 
     contract = fields.Many2One(
         'reguarantee.contract', "Contract", required=True, ondelete='CASCADE')

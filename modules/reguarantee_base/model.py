@@ -141,15 +141,46 @@ class WorkflowGuardMixin:
                     raise cls._modification_error(gettext(
                             'reguarantee_base.msg_write_state',
                             **cls.__names__(name, record)))
-                if cls.is_readonly(record, name):
-                    msg_id = (
-                        'msg_write_readonly'
-                        if cls._readonly_fields[name] is True
-                        else 'msg_write_readonly_state')
-                    raise cls._modification_error(gettext(
-                            'reguarantee_base.' + msg_id,
-                            state=cls.__names__(state, record)['value'],
-                            **cls.__names__(name, record)))
+                cls.check_writable(record, name)
+
+    @classmethod
+    def check_writable(cls, record, name):
+        "Raise if the field is read-only for the record as stored"
+        if cls.is_readonly(record, name):
+            msg_id = (
+                'msg_write_readonly' if cls._readonly_fields[name] is True
+                else 'msg_write_readonly_state')
+            raise cls._modification_error(gettext(
+                    'reguarantee_base.' + msg_id,
+                    state=cls.__names__(cls._guarded_state(), record)['value'],
+                    **cls.__names__(name, record)))
+
+
+class RelationGuardMixin:
+    """Refuse the external changes of the rows of the relation table of a
+    Many2Many field while the field is read-only for its record (see
+    WorkflowGuardMixin): a client could otherwise add a product to a signed
+    contract through the table
+
+    _guarded_relation is the name of the Many2One to the record and the
+    name of its Many2Many field."""
+    __slots__ = ()
+    _guarded_relation = (None, None)
+
+    @classmethod
+    def check_modification(cls, mode, records, values=None, external=False):
+        super().check_modification(
+            mode, records, values=values, external=external)
+        if not external:
+            return
+        name, field = cls._guarded_relation
+        Parent = cls._fields[name].get_target()
+        parents = {getattr(r, name) for r in records}
+        if mode == 'write' and values.get(name) is not None:
+            parents.add(Parent(values[name]))
+        for parent in parents:
+            if parent:
+                Parent.check_writable(parent, field)
 
 
 class NullEmptyTextMixin:

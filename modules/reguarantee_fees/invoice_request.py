@@ -7,7 +7,8 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.approval import ApprovalHistoryMixin
-from trytond.modules.reguarantee_base.model import WorkflowGuardMixin
+from trytond.modules.reguarantee_base.model import (
+    RelationGuardMixin, WorkflowGuardMixin)
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.report import Report
@@ -260,8 +261,9 @@ class InvoiceRequest(
         pass
 
 
-class InvoiceRequestBill(ModelSQL):
+class InvoiceRequestBill(RelationGuardMixin, ModelSQL):
     __name__ = 'reguarantee.invoice.request-reguarantee.fee.bill'
+    _guarded_relation = ('request', 'bills')
 
     request = fields.Many2One(
         'reguarantee.invoice.request', "Request", required=True,

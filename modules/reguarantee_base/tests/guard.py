@@ -2,7 +2,8 @@
 # at the top level of this repository contains the full copyright notices and
 # license terms.
 from trytond.model import ModelSQL, Workflow, fields
-from trytond.modules.reguarantee_base.model import WorkflowGuardMixin
+from trytond.modules.reguarantee_base.model import (
+    RelationGuardMixin, WorkflowGuardMixin)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
 
@@ -53,6 +54,22 @@ class WorkflowGuardTestMixin:
                         self.assertGuarded(Model, 'create', [record])
                 Model.check_modification(
                     'create', [Model(**{state: initial})], external=True)
+
+    @with_transaction()
+    def test_workflow_relations_guarded(self):
+        """Test the relation tables of the read-only Many2Many fields of the
+        workflow models are guarded"""
+        pool = Pool()
+        for Model in workflow_models():
+            for name, field in Model._fields.items():
+                if (not isinstance(field, fields.Many2Many)
+                        or name not in Model._readonly_fields):
+                    continue
+                Relation = pool.get(field.relation_name)
+                with self.subTest(model=Model.__name__, field=name):
+                    self.assertTrue(issubclass(Relation, RelationGuardMixin))
+                    self.assertEqual(
+                        Relation._guarded_relation, (field.origin, name))
 
     @with_transaction()
     def test_workflow_models_readonly_fields(self):

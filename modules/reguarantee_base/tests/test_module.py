@@ -297,6 +297,70 @@ class ReguaranteeBaseTestCase(
             self.assertEqual(filed.loan_amount, Decimal(3000))
 
     @with_transaction()
+    def test_contract_products_external_write(self):
+        "Test the products of a signed contract are not changed through RPC"
+        pool = Pool()
+        Contract = pool.get('reguarantee.contract')
+        ContractProduct = pool.get('reguarantee.contract-reguarantee.product')
+        ModelData = pool.get('ir.model.data')
+        Product = pool.get('reguarantee.product')
+        User = pool.get('res.user')
+        company = create_company()
+        with set_company(company):
+            _, projects = self.create_release_projects(company)
+            institution = projects['due'].institution
+            p1, p2 = Product.create([{
+                        'company': company.id, 'code': code, 'name': code,
+                        'guarantee_type': 'financing', 'mode': 'batch',
+                        'fee_rate': Decimal('0.005'),
+                        'fee_basis': 'guarantee', 'day_count': 'act365',
+                        'share_institution': Decimal('0.4'),
+                        'share_reguarantor': Decimal('0.3'),
+                        'share_fund': Decimal(0),
+                        'share_bank': Decimal('0.2'),
+                        'share_government': Decimal('0.1'),
+                        'start_date': dt.date(2025, 1, 1),
+                        } for code in ['P1', 'P2']])
+            draft, signed = Contract.create([{
+                        'company': company.id,
+                        'institution': institution.id,
+                        'products': [('add', [p1.id])],
+                        'start_date': dt.date(2025, 1, 1),
+                        'end_date': dt.date(2030, 12, 31),
+                        'state': state,
+                        } for state in ['draft', 'signed']])
+            User.write([User(Transaction().user)], {
+                    'groups': [('add', [ModelData.get_id(
+                                    'reguarantee_base', 'group_business')])],
+                    })
+
+            with Transaction().set_context(_check_access=True):
+                link, = ContractProduct.create([{
+                            'contract': draft.id, 'product': p2.id}])
+                ContractProduct.delete([link])
+                Contract.write([draft], {'products': [('add', [p2.id])]})
+                # a create is refused once done: the last, as the
+                # transaction of the call is not rolled back here
+                for action in [
+                        lambda: ContractProduct.delete(
+                            ContractProduct.search([
+                                    ('contract', '=', signed.id)])),
+                        lambda: ContractProduct.write(
+                            ContractProduct.search([
+                                    ('contract', '=', draft.id)]),
+                            {'contract': signed.id}),
+                        lambda: Contract.write([signed], {
+                                'products': [('add', [p2.id])]}),
+                        lambda: ContractProduct.create([{
+                                    'contract': signed.id,
+                                    'product': p2.id}]),
+                        ]:
+                    self.assertEqual(signed.products, (p1,))
+                    with self.assertRaises(ModificationError):
+                        action()
+            self.assertEqual(draft.products, (p1, p2))
+
+    @with_transaction()
     def test_project_duplicate_key(self):
         "Test no write makes two projects past their draft duplicates"
         pool = Pool()
