@@ -23,6 +23,7 @@ class Contract(
         WorkflowGuardMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
         ModelView):
     __name__ = 'reguarantee.contract'
+    _deletable_states = {'draft'}
     _rec_name = 'number'
 
     company = fields.Many2One(

@@ -32,6 +32,7 @@ class Institution(
         WorkflowGuardMixin, NullEmptyTextMixin, RecNamesSearchMixin,
         ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
     __name__ = 'reguarantee.institution'
+    _deletable_states = {'draft', 'rejected'}
     _rec_names_search = ['code', 'name', 'uscc']
     _rec_name = 'name'
 

@@ -23,6 +23,7 @@ class InstitutionChange(
         Workflow, ModelSQL, ModelView):
     "A request to change the registered data of an institution"
     __name__ = 'reguarantee.institution.change'
+    _deletable_states = {'draft', 'rejected'}
 
     institution = fields.Many2One(
         'reguarantee.institution', "Institution", required=True,

@@ -73,6 +73,9 @@ class WorkflowGuardMixin:
     __slots__ = ()
     #: the exception raised, a module may use its own
     _modification_error = ModificationError
+    #: the states in which a record may be deleted, None when the model
+    #: checks it itself
+    _deletable_states = None
 
     @classmethod
     def __post_setup__(cls):
@@ -101,6 +104,18 @@ class WorkflowGuardMixin:
                 cls.check_initial_state(records)
         elif external and mode == 'write':
             cls.check_readonly_write(records, values)
+        elif mode == 'delete' and cls._deletable_states is not None:
+            cls.check_delete_state(records)
+
+    @classmethod
+    def check_delete_state(cls, records):
+        "Raise if a record is deleted in a state where it may not be"
+        state = cls._guarded_state()
+        for record in records:
+            if getattr(record, state) not in cls._deletable_states:
+                raise cls._modification_error(gettext(
+                        'reguarantee_base.msg_delete_state',
+                        **cls.__names__(state, record)))
 
     @classmethod
     def check_initial_state(cls, records):

@@ -85,6 +85,7 @@ class Project(
         RecNamesSearchMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
         ModelView):
     __name__ = 'reguarantee.project'
+    _deletable_states = {'draft', 'cancelled'}
     _rec_names_search = [
         'number', 'loan_contract_number', 'borrower.rec_name']
     _rec_name = 'number'

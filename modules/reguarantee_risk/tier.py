@@ -136,6 +136,9 @@ class TierAssignment(
         WorkflowGuardMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
         ModelView):
     __name__ = 'reguarantee.risk.tier.assignment'
+    # only the tier updates end an assignment, a breaker is lifted by two
+    # committee users
+    _deletable_states = set()
 
     company = fields.Many2One(
         'company.company', "Company", required=True, readonly=True)

@@ -54,6 +54,12 @@ class WorkflowGuardTestMixin:
                         self.assertGuarded(Model, 'create', [record])
                 Model.check_modification(
                     'create', [Model(**{state: initial})], external=True)
+                if Model._deletable_states is not None:
+                    for value, _ in Model.fields_get(
+                            [state])[state]['selection']:
+                        record = Model(**{state: value})
+                        if value not in Model._deletable_states:
+                            self.assertGuarded(Model, 'delete', [record])
 
     @with_transaction()
     def test_workflow_relations_guarded(self):

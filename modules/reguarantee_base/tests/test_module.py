@@ -296,6 +296,11 @@ class ReguaranteeBaseTestCase(
             Project.write([filed], {'loan_amount': Decimal(3000)})
             self.assertEqual(filed.loan_amount, Decimal(3000))
 
+            with rpc():
+                with self.assertRaises(ModificationError):
+                    Project.delete([filed])
+                Project.delete([draft, copy])
+
     @with_transaction()
     def test_contract_products_external_write(self):
         "Test the products of a signed contract are not changed through RPC"
