@@ -146,16 +146,13 @@ class WorkflowGuardMixin:
     def check_readonly_write(cls, records, values):
         "Raise if values change the state or a read-only field of records"
         state = cls._guarded_state()
-        names = sorted(values.keys() & cls._readonly_fields.keys())
-        if state in names:
-            names.remove(state)
-            names.insert(0, state)
+        names = sorted((values.keys() & cls._readonly_fields.keys()) - {state})
         for record in records:
+            if state in values:
+                raise cls._modification_error(gettext(
+                        'reguarantee_base.msg_write_state',
+                        **cls.__names__(state, record)))
             for name in names:
-                if name == state:
-                    raise cls._modification_error(gettext(
-                            'reguarantee_base.msg_write_state',
-                            **cls.__names__(name, record)))
                 cls.check_writable(record, name)
 
     @classmethod
