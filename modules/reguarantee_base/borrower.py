@@ -6,7 +6,7 @@ from trytond.model import ModelSQL, ModelView, Unique, fields
 
 from .exceptions import IdentityNumberError
 from .identity import is_valid_resident_id, is_valid_uscc
-from .model import PrevalidatedMixin, RecNamesSearchMixin
+from .model import NullEmptyTextMixin, PrevalidatedMixin, RecNamesSearchMixin
 from .product import BORROWER_KINDS
 
 #: Borrower kinds identified by a unified social credit code; the others
@@ -22,7 +22,8 @@ def is_valid_borrower_id(kind, id_number):
 
 
 class Borrower(
-        PrevalidatedMixin, RecNamesSearchMixin, ModelSQL, ModelView):
+        NullEmptyTextMixin, PrevalidatedMixin, RecNamesSearchMixin, ModelSQL,
+        ModelView):
     __name__ = 'reguarantee.borrower'
     _rec_names_search = ['name', 'id_number']
 

@@ -15,21 +15,19 @@ from .approval import ApprovalHistoryMixin
 from .exceptions import (
     AmountError, CompensationError, CompensationOpenError, DateOrderError,
     ModificationError)
+from .model import WorkflowGuardMixin
 from .product import RATE_DIGITS
 
 _states = {
     'readonly': Eval('state') != 'draft',
     }
-#: Fields that only a draft compensation may change
-DRAFT_FIELDS = {
-    'company', 'project', 'default_date', 'principal', 'interest',
-    'amount_paid_by_institution'}
-
 #: States of a compensation still to be decided or paid
 OPEN_STATES = ['draft', 'submitted', 'approved']
 
 
-class Compensation(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
+class Compensation(
+        WorkflowGuardMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
+        ModelView):
     __name__ = 'reguarantee.compensation'
 
     company = fields.Many2One(
@@ -252,9 +250,8 @@ class Compensation(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
             cls, mode, compensations, values=None, external=False):
         super().check_modification(
             mode, compensations, values=values, external=external)
-        if (mode == 'delete'
-                or (mode == 'write' and external
-                    and values.keys() & DRAFT_FIELDS)):
+        # the writes are guarded by WorkflowGuardMixin
+        if mode == 'delete':
             for compensation in compensations:
                 if compensation.state != 'draft':
                     raise ModificationError(gettext(

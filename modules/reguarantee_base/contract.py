@@ -12,14 +12,18 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from .approval import ApprovalHistoryMixin
 from .exceptions import (
     AmountError, ContractSignError, DateOrderError, InvalidationError)
+from .model import RelationGuardMixin, WorkflowGuardMixin
 
 _states = {
     'readonly': Eval('state') != 'draft',
     }
 
 
-class Contract(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
+class Contract(
+        WorkflowGuardMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
+        ModelView):
     __name__ = 'reguarantee.contract'
+    _deletable_states = {'draft'}
     _rec_name = 'number'
 
     company = fields.Many2One(
@@ -246,8 +250,9 @@ class Contract(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
         cls.expire(contracts)
 
 
-class ContractProduct(ModelSQL):
+class ContractProduct(RelationGuardMixin, ModelSQL):
     __name__ = 'reguarantee.contract-reguarantee.product'
+    _guarded_relation = ('contract', 'products')
 
     contract = fields.Many2One(
         'reguarantee.contract', "Contract", required=True, ondelete='CASCADE')

@@ -41,6 +41,10 @@ class ProjectValidationError(UserError):
     pass
 
 
+class ProjectDuplicateError(ValidationError):
+    pass
+
+
 class CompensationOpenError(ValidationError):
     pass
 

@@ -12,7 +12,7 @@ from trytond.transaction import Transaction, without_check_access
 from .approval import ApprovalHistoryMixin
 from .exceptions import AmountError, IdentityNumberError, OnboardingError
 from .identity import is_valid_uscc
-from .model import RecNamesSearchMixin
+from .model import NullEmptyTextMixin, RecNamesSearchMixin, WorkflowGuardMixin
 
 _states = {
     'readonly': Eval('state') != 'draft',
@@ -29,9 +29,10 @@ CHANGEABLE_FIELDS = [
 
 
 class Institution(
-        RecNamesSearchMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
-        ModelView):
+        WorkflowGuardMixin, NullEmptyTextMixin, RecNamesSearchMixin,
+        ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
     __name__ = 'reguarantee.institution'
+    _deletable_states = {'draft', 'rejected'}
     _rec_names_search = ['code', 'name', 'uscc']
     _rec_name = 'name'
 

@@ -11,15 +11,19 @@ from trytond.transaction import Transaction
 from .approval import ApprovalHistoryMixin
 from .exceptions import ChangeRequestError
 from .institution import CHANGEABLE_FIELDS
+from .model import NullEmptyTextMixin, WorkflowGuardMixin
 
 _states = {
     'readonly': Eval('state') != 'draft',
     }
 
 
-class InstitutionChange(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
+class InstitutionChange(
+        WorkflowGuardMixin, NullEmptyTextMixin, ApprovalHistoryMixin,
+        Workflow, ModelSQL, ModelView):
     "A request to change the registered data of an institution"
     __name__ = 'reguarantee.institution.change'
+    _deletable_states = {'draft', 'rejected'}
 
     institution = fields.Many2One(
         'reguarantee.institution', "Institution", required=True,

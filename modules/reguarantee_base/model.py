@@ -1,13 +1,17 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
-from sql import Cast, Column, Literal, Select
+from sql import Cast, Column, Literal, Null, Select
 from sql.functions import CurrentTimestamp, Function
 
 from trytond import backend
-from trytond.model import fields
+from trytond.i18n import gettext
+from trytond.model import EvalEnvironment, fields
+from trytond.pyson import PYSON, PYSONDecoder, PYSONEncoder
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
+
+from .exceptions import ModificationError
 
 #: The fields Model.create fills itself
 MAGIC_FIELDS = {'id', 'create_uid', 'create_date', 'write_uid', 'write_date'}
@@ -50,6 +54,185 @@ class PrevalidatedMixin:
     def _validate(cls, records, field_names=None):
         if not Transaction().context.get('_reguarantee_prevalidated'):
             super()._validate(records, field_names=field_names)
+
+
+class WorkflowGuardMixin:
+    """Refuse the external changes (RPC: access checks on, even for an
+    administrator) of the state and of the read-only fields
+
+    A field is read-only when it is declared so or when its states make it
+    read-only for the record as stored.  Only the buttons and the server,
+    which write without access checks, change them: sao hides them, but a
+    client speaking trytond's protocol would otherwise skip the approvals.
+    A record is created in its first state, unless the server validated
+    it as its button would under _reguarantee_prevalidated (the project
+    import creates the projects submitted, see PrevalidatedMixin).  The
+    rules are read from the fields of the complete class, so that a module
+    relaxing or adding read-only states (e.g. reguarantee_filing) is
+    followed."""
+    __slots__ = ()
+    #: the exception raised, a module may use its own
+    _modification_error = ModificationError
+    #: the states in which a record may be deleted, None when the model
+    #: checks it itself
+    _deletable_states = None
+
+    @classmethod
+    def __post_setup__(cls):
+        super().__post_setup__()
+        encoder = PYSONEncoder()
+        # field name: True when always read-only, else the encoded PYSON
+        cls._readonly_fields = {}
+        for name, field in cls._fields.items():
+            readonly = field.readonly or (field.states or {}).get('readonly')
+            if isinstance(readonly, PYSON):
+                cls._readonly_fields[name] = encoder.encode(readonly)
+            elif readonly:
+                cls._readonly_fields[name] = True
+
+    @classmethod
+    def _guarded_state(cls):
+        "Return the name of the state field"
+        return getattr(cls, '_transition_state', 'state')
+
+    @classmethod
+    def check_modification(cls, mode, records, values=None, external=False):
+        super().check_modification(
+            mode, records, values=values, external=external)
+        if external and mode == 'create':
+            if not Transaction().context.get('_reguarantee_prevalidated'):
+                cls.check_initial_state(records)
+        elif external and mode == 'write':
+            cls.check_readonly_write(records, values)
+        elif mode == 'delete' and cls._deletable_states is not None:
+            cls.check_delete_state(records)
+
+    @classmethod
+    def check_delete_state(cls, records):
+        "Raise if a record is deleted in a state where it may not be"
+        state = cls._guarded_state()
+        for record in records:
+            if getattr(record, state) not in cls._deletable_states:
+                raise cls._modification_error(gettext(
+                        'reguarantee_base.msg_delete_state',
+                        **cls.__names__(state, record)))
+
+    @classmethod
+    def check_initial_state(cls, records):
+        "Raise if a record is created in another state than its first"
+        state = cls._guarded_state()
+        initial = cls._defaults[state]()
+        for record in records:
+            if getattr(record, state) != initial:
+                selection = dict(cls.fields_get([state])[state]['selection'])
+                raise cls._modification_error(gettext(
+                        'reguarantee_base.msg_create_initial_state',
+                        initial=selection.get(initial, initial),
+                        **cls.__names__(state, record)))
+
+    @classmethod
+    def is_readonly(cls, record, name):
+        "Return whether the field is read-only for the record as stored"
+        readonly = cls._readonly_fields.get(name, False)
+        if readonly is True or not readonly:
+            return readonly
+        env = EvalEnvironment(record, cls)
+        env['context'] = Transaction().context
+        env['active_model'] = cls.__name__
+        env['active_id'] = record.id
+        return bool(PYSONDecoder(env).decode(readonly))
+
+    @classmethod
+    def check_readonly_write(cls, records, values):
+        "Raise if values change the state or a read-only field of records"
+        state = cls._guarded_state()
+        names = sorted((values.keys() & cls._readonly_fields.keys()) - {state})
+        for record in records:
+            if state in values:
+                raise cls._modification_error(gettext(
+                        'reguarantee_base.msg_write_state',
+                        **cls.__names__(state, record)))
+            for name in names:
+                cls.check_writable(record, name)
+
+    @classmethod
+    def check_writable(cls, record, name):
+        "Raise if the field is read-only for the record as stored"
+        if cls.is_readonly(record, name):
+            msg_id = (
+                'msg_write_readonly' if cls._readonly_fields[name] is True
+                else 'msg_write_readonly_state')
+            raise cls._modification_error(gettext(
+                    'reguarantee_base.' + msg_id,
+                    state=cls.__names__(cls._guarded_state(), record)['value'],
+                    **cls.__names__(name, record)))
+
+
+class RelationGuardMixin:
+    """Refuse the external changes of the rows of the relation table of a
+    Many2Many field while the field is read-only for its record (see
+    WorkflowGuardMixin): a client could otherwise add a product to a signed
+    contract through the table
+
+    _guarded_relation is the name of the Many2One to the record and the
+    name of its Many2Many field."""
+    __slots__ = ()
+    _guarded_relation = (None, None)
+
+    @classmethod
+    def check_modification(cls, mode, records, values=None, external=False):
+        super().check_modification(
+            mode, records, values=values, external=external)
+        if not external:
+            return
+        name, field = cls._guarded_relation
+        Parent = cls._fields[name].get_target()
+        parents = {getattr(r, name) for r in records}
+        if mode == 'write' and values.get(name) is not None:
+            parents.add(Parent(values[name]))
+        for parent in parents:
+            if parent:
+                Parent.check_writable(parent, field)
+
+
+class NullEmptyTextMixin:
+    """Store as NULL the empty text of the optional Char fields
+
+    sao sends '' for a field left or made empty.  Searches take '' and NULL
+    alike, but SQL keys and groupings do not: every borrower without a
+    related group would make one group.  The existing empty texts are
+    migrated on update."""
+    __slots__ = ()
+
+    @classmethod
+    def __post_setup__(cls):
+        super().__post_setup__()
+        cls._null_empty_fields = frozenset(
+            name for name, field in cls._fields.items()
+            if isinstance(field, fields.Char)
+            and not field.required and not field.translate)
+
+    @classmethod
+    def __register__(cls, module_name):
+        super().__register__(module_name)
+        table_h = cls.__table_handler__(module_name)
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        # Migration from empty text kept as ''
+        for name in sorted(cls._null_empty_fields):
+            if table_h.column_exist(name):
+                column = Column(table, name)
+                cursor.execute(*table.update(
+                        [column], [Null], where=column == ''))
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        for name in cls._null_empty_fields & values.keys():
+            value = values[name]
+            if isinstance(value, str) and not value.strip():
+                values[name] = None
+        return values
 
 
 def create_in_bulk(Model, vlist):

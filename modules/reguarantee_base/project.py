@@ -21,12 +21,20 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .approval import ApprovalHistoryMixin
 from .borrower import is_valid_borrower_id
-from .exceptions import ProjectValidationError
-from .model import PrevalidatedMixin, RecNamesSearchMixin
+from .exceptions import ProjectDuplicateError, ProjectValidationError
+from .model import (
+    NullEmptyTextMixin, PrevalidatedMixin, RecNamesSearchMixin,
+    WorkflowGuardMixin)
 
 _states = {
     'readonly': Eval('state') != 'draft',
     }
+#: The fields of the duplicate key of a project
+DUPLICATE_KEY_FIELDS = {
+    'institution', 'borrower', 'bank', 'loan_contract_number'}
+#: The states of the projects whose duplicate key may be shared: the
+#: submission refuses a draft duplicating another project
+DUPLICATE_STATES = ['draft', 'cancelled', 'rejected']
 
 
 @functools.lru_cache(maxsize=4096)
@@ -73,9 +81,11 @@ class ProductTerms:
 
 
 class Project(
-        PrevalidatedMixin, RecNamesSearchMixin, ApprovalHistoryMixin,
-        Workflow, ModelSQL, ModelView):
+        WorkflowGuardMixin, NullEmptyTextMixin, PrevalidatedMixin,
+        RecNamesSearchMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
+        ModelView):
     __name__ = 'reguarantee.project'
+    _deletable_states = {'draft', 'cancelled'}
     _rec_names_search = [
         'number', 'loan_contract_number', 'borrower.rec_name']
     _rec_name = 'number'
@@ -530,6 +540,42 @@ class Project(
             for key, project in firsts.items():
                 earlier.setdefault(key, project)
         return errors
+
+    @classmethod
+    def validate_fields(cls, projects, field_names):
+        super().validate_fields(projects, field_names)
+        cls.check_duplicate_key(projects, field_names)
+
+    @classmethod
+    def check_duplicate_key(cls, projects, field_names=None):
+        """Check that no two projects past their draft share the duplicate
+        key, whatever changed it (e.g. a correction after a rejection by
+        the National Fund)"""
+        if field_names and not (
+                (DUPLICATE_KEY_FIELDS | {'state'}) & set(field_names)):
+            return
+        projects = [p for p in projects if p.state not in DUPLICATE_STATES]
+        firsts = {}
+        for project in projects:
+            other = firsts.setdefault(project.duplicate_key, project)
+            if other != project:
+                raise ProjectDuplicateError(
+                    project.get_duplicate_error(other))
+        for sub_projects in grouped_slice(
+                projects, backend.MAX_QUERY_PARAMS // 2):
+            sub_projects = list(sub_projects)
+            others = cls.search([
+                    ('loan_contract_number', 'in', list(
+                            {p.loan_contract_number for p in sub_projects})),
+                    ('borrower.id_number', 'in', list(
+                            {p.borrower.id_number for p in sub_projects})),
+                    ('state', 'not in', DUPLICATE_STATES),
+                    ], order=[('id', 'ASC')])
+            for other in others:
+                project = firsts.get(other.duplicate_key)
+                if project is not None and project.id != other.id:
+                    raise ProjectDuplicateError(
+                        project.get_duplicate_error(other))
 
     def get_duplicate_error(self, other):
         "Return the error of the project duplicating the other"

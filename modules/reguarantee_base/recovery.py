@@ -13,15 +13,16 @@ from trytond.transaction import Transaction
 from .approval import ApprovalHistoryMixin
 from .exceptions import (
     AmountError, DateOrderError, ModificationError, RecoveryError)
+from .model import WorkflowGuardMixin
 
 _states = {
     'readonly': Eval('state') != 'draft',
     }
-#: Fields that only a draft recovery may change
-DRAFT_FIELDS = {'company', 'compensation', 'date', 'amount'}
 
 
-class Recovery(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
+class Recovery(
+        WorkflowGuardMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
+        ModelView):
     __name__ = 'reguarantee.recovery'
 
     company = fields.Many2One(
@@ -149,9 +150,8 @@ class Recovery(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
             cls, mode, recoveries, values=None, external=False):
         super().check_modification(
             mode, recoveries, values=values, external=external)
-        if (mode == 'delete'
-                or (mode == 'write' and external
-                    and values.keys() & DRAFT_FIELDS)):
+        # the writes are guarded by WorkflowGuardMixin
+        if mode == 'delete':
             for recovery in recoveries:
                 if recovery.state != 'draft':
                     raise ModificationError(gettext(

@@ -11,6 +11,7 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.approval import ApprovalHistoryMixin
+from trytond.modules.reguarantee_base.model import WorkflowGuardMixin
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
@@ -27,8 +28,8 @@ _states = {
 
 
 class Bill(
-        SequenceNumberMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
-        ModelView):
+        WorkflowGuardMixin, SequenceNumberMixin, ApprovalHistoryMixin,
+        Workflow, ModelSQL, ModelView):
     __name__ = 'reguarantee.fee.bill'
     _number_sequence = 'fee_bill_sequence'
     _rec_name = 'number'

@@ -5,7 +5,8 @@ from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.approval import ApprovalHistoryMixin
-from trytond.modules.reguarantee_base.model import PrevalidatedMixin
+from trytond.modules.reguarantee_base.model import (
+    PrevalidatedMixin, WorkflowGuardMixin)
 from trytond.modules.reguarantee_base.product import RATE_DIGITS
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval
@@ -27,9 +28,10 @@ LOCKED_FIELDS = {
 
 
 class Fee(
-        FeeRunMixin, PrevalidatedMixin, ApprovalHistoryMixin, Workflow,
-        ModelSQL, ModelView):
+        WorkflowGuardMixin, FeeRunMixin, PrevalidatedMixin,
+        ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
     __name__ = 'reguarantee.fee'
+    _modification_error = FeeModificationError
 
     company = fields.Many2One(
         'company.company', "Company", required=True, readonly=True)

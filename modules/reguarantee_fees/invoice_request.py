@@ -7,6 +7,8 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.approval import ApprovalHistoryMixin
+from trytond.modules.reguarantee_base.model import (
+    RelationGuardMixin, WorkflowGuardMixin)
 from trytond.pool import Pool
 from trytond.pyson import Eval, Id, If
 from trytond.report import Report
@@ -23,8 +25,8 @@ _states = {
 
 
 class InvoiceRequest(
-        SequenceNumberMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
-        ModelView):
+        WorkflowGuardMixin, SequenceNumberMixin, ApprovalHistoryMixin,
+        Workflow, ModelSQL, ModelView):
     __name__ = 'reguarantee.invoice.request'
     _number_sequence = 'invoice_request_sequence'
     _rec_name = 'number'
@@ -286,8 +288,9 @@ class InvoiceRequest(
         pass
 
 
-class InvoiceRequestBill(ModelSQL):
+class InvoiceRequestBill(RelationGuardMixin, ModelSQL):
     __name__ = 'reguarantee.invoice.request-reguarantee.fee.bill'
+    _guarded_relation = ('request', 'bills')
 
     request = fields.Many2One(
         'reguarantee.invoice.request', "Request", required=True,

@@ -12,7 +12,8 @@ from sql.aggregate import Count
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
-from trytond.modules.reguarantee_base.model import create_in_bulk
+from trytond.modules.reguarantee_base.model import (
+    NullEmptyTextMixin, WorkflowGuardMixin, create_in_bulk)
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice
@@ -26,7 +27,9 @@ logger = logging.getLogger(__name__)
 MAX_ERRORS = 50
 
 
-class Batch(Workflow, ModelSQL, ModelView):
+class Batch(
+        WorkflowGuardMixin, NullEmptyTextMixin, Workflow, ModelSQL,
+        ModelView):
     __name__ = 'reguarantee.filing.batch'
     _rec_name = 'number'
 

@@ -2,7 +2,8 @@
 # at the top level of this repository contains the full copyright notices and
 # license terms.
 from trytond.model import Index, ModelSQL, ModelView, fields
-from trytond.modules.reguarantee_base.model import PrevalidatedMixin
+from trytond.modules.reguarantee_base.model import (
+    NullEmptyTextMixin, PrevalidatedMixin, WorkflowGuardMixin)
 from trytond.pyson import Eval
 
 STATES = [
@@ -12,7 +13,9 @@ STATES = [
     ]
 
 
-class Record(PrevalidatedMixin, ModelSQL, ModelView):
+class Record(
+        WorkflowGuardMixin, NullEmptyTextMixin, PrevalidatedMixin, ModelSQL,
+        ModelView):
     __name__ = 'reguarantee.filing.record'
 
     batch = fields.Many2One(

@@ -5,6 +5,7 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.approval import ApprovalHistoryMixin
+from trytond.modules.reguarantee_base.model import WorkflowGuardMixin
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction
@@ -14,15 +15,13 @@ from .exceptions import DisposalError, DisposalModificationError
 _states = {
     'readonly': Eval('state') != 'draft',
     }
-#: Fields that only a draft disposal may change
-DRAFT_FIELDS = {
-    'company', 'compensation', 'method', 'date', 'counterparty', 'proceeds',
-    'description'}
 #: States of a disposal still to be decided
 OPEN_STATES = ['draft', 'submitted', 'reviewed', 'endorsed']
 
 
-class Disposal(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
+class Disposal(
+        WorkflowGuardMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
+        ModelView):
     __name__ = 'reguarantee.npa.disposal'
 
     company = fields.Many2One(
@@ -253,9 +252,8 @@ class Disposal(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
     def check_modification(cls, mode, disposals, values=None, external=False):
         super().check_modification(
             mode, disposals, values=values, external=external)
-        if (mode == 'delete'
-                or (mode == 'write' and external
-                    and values.keys() & DRAFT_FIELDS)):
+        # the writes are guarded by WorkflowGuardMixin
+        if mode == 'delete':
             for disposal in disposals:
                 if disposal.state != 'draft':
                     raise DisposalModificationError(gettext(

@@ -27,11 +27,14 @@ ACCEPTED_STATES = [
 #: States of the compensations paid to the institution
 PAID_STATES = ['paid', 'written_off']
 #: Liability balance weights (2018 rules of the financing guarantee
-#: regulation)
+#: regulation): a small/micro enterprise or a farmer weighs less while its
+#: guarantee balance in force with the guarantor (单户在保余额, all its
+#: loans together) is under these amounts
 SMALL_MICRO_WEIGHT = Decimal('0.75')
 HOUSING_WEIGHT = Decimal('0.3')
-SMALL_MICRO_MAX_LOAN = Decimal(5_000_000)
-FARMER_MAX_LOAN = Decimal(2_000_000)
+#: (integers: SQLite compares a sum with a Decimal parameter as text)
+SMALL_MICRO_MAX_BALANCE = 5_000_000
+FARMER_MAX_BALANCE = 2_000_000
 SMALL_MICRO_KINDS = ['enterprise', 'individual_business']
 #: How many of the largest borrowers make the top-N concentration
 TOP = 10
@@ -61,13 +64,14 @@ def to_decimal(value):
     return Decimal(value)
 
 
-def weight(project, product, borrower):
-    "Return the SQL weight of a project in the liability balance"
+def weight(product, borrower, balance):
+    """Return the SQL weight in the liability balance of a project of the
+    product for the borrower whose guarantee balance in force with the
+    guarantor is balance"""
     small_micro = (product.liability_class == 'small_micro') & (
         (borrower.kind.in_(SMALL_MICRO_KINDS)
-            & (project.loan_amount < SMALL_MICRO_MAX_LOAN))
-        | ((borrower.kind == 'farmer')
-            & (project.loan_amount < FARMER_MAX_LOAN)))
+            & (balance < SMALL_MICRO_MAX_BALANCE))
+        | ((borrower.kind == 'farmer') & (balance < FARMER_MAX_BALANCE)))
     return Case(
         (product.liability_class == 'housing', HOUSING_WEIGHT),
         (small_micro, SMALL_MICRO_WEIGHT),
@@ -80,7 +84,11 @@ def in_force_query(company, date, digits=2):
 
     The guarantee and re-guaranteed amounts are integers of the smallest
     unit of the currency (of digits): adding, grouping and sorting them is
-    several times faster than numerics on PostgreSQL."""
+    several times faster than numerics on PostgreSQL.  The weight of the
+    guarantee amount (the institution's liability) follows the borrower's
+    guarantee balance in force with the institution, the weight of the
+    re-guaranteed amount (the re-guarantor's) its guarantee balance in
+    force with all the institutions."""
     pool = Pool()
     Borrower = pool.get('reguarantee.borrower')
     Compensation = pool.get('reguarantee.compensation')
@@ -94,7 +102,13 @@ def in_force_query(company, date, digits=2):
         compensation.project,
         where=compensation.state.in_(PAID_STATES)
         & (compensation.payment_date <= date))
-    weight_ = weight(project, product, borrower)
+    guarantee = Coalesce(project.guarantee_amount, 0)
+    # the in force projects of the borrower: the window sums the rows the
+    # WHERE clause keeps
+    institution_weight = weight(product, borrower, Sum(guarantee,
+            window=Window([project.institution, project.borrower])))
+    company_weight = weight(product, borrower, Sum(guarantee,
+            window=Window([project.borrower])))
 
     def units(amount):
         return Cast(Round(Coalesce(amount, 0) * 10 ** digits), 'BIGINT')
@@ -110,8 +124,8 @@ def in_force_query(company, date, digits=2):
                     Coalesce(project.region, borrower.region), 1, 4), '00'),
             units(project.guarantee_amount),
             units(project.reguaranteed_amount),
-            Coalesce(project.guarantee_amount, 0) * weight_,
-            Coalesce(project.reguaranteed_amount, 0) * weight_,
+            guarantee * institution_weight,
+            Coalesce(project.reguaranteed_amount, 0) * company_weight,
             where=(project.company == company)
             & project.state.in_(ACCEPTED_STATES)
             & (project.start_date <= date)

@@ -72,10 +72,13 @@ class Snapshot(ModelSQL, ModelView):
         "The re-guaranteed amounts of the projects in force.")
     weighted_balance = _money(
         "Weighted Liability Balance",
-        "The liability balance weighted 75 % for small/micro enterprise "
-        "loans under 5 million and farmer loans under 2 million, 30 % for "
-        "housing guarantees, 100 % otherwise: of the guarantee amounts for "
-        "an institution, of the re-guaranteed amounts company-wide.")
+        "The liability balance weighted 75 % for the loans of a small/micro "
+        "enterprise whose guarantee balance in force (all its loans "
+        "together) is under 5 million and of a farmer whose balance is "
+        "under 2 million, 30 % for housing guarantees, 100 % otherwise: of "
+        "the guarantee amounts for an institution, with the borrower's "
+        "balance with the institution; of the re-guaranteed amounts "
+        "company-wide, with its balance with all the institutions.")
     net_assets = _money(
         "Net Assets",
         "The institution's net assets, or the re-guarantor's of the "

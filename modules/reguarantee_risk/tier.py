@@ -14,6 +14,7 @@ from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Workflow, fields, sequence_ordered)
 from trytond.model.fields import SQL_OPERATORS
 from trytond.modules.reguarantee_base.approval import ApprovalHistoryMixin
+from trytond.modules.reguarantee_base.model import WorkflowGuardMixin
 from trytond.modules.reguarantee_base.project import SubmissionError
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
@@ -131,8 +132,13 @@ class Tier(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
                 return tier
 
 
-class TierAssignment(ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
+class TierAssignment(
+        WorkflowGuardMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
+        ModelView):
     __name__ = 'reguarantee.risk.tier.assignment'
+    # only the tier updates end an assignment, a breaker is lifted by two
+    # committee users
+    _deletable_states = set()
 
     company = fields.Many2One(
         'company.company', "Company", required=True, readonly=True)

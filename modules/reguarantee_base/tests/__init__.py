@@ -1,6 +1,7 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
+from .guard import WorkflowGuardTestMixin
 from .translation import ZhCNTranslationTestMixin
 
-__all__ = ['ZhCNTranslationTestMixin']
+__all__ = ['WorkflowGuardTestMixin', 'ZhCNTranslationTestMixin']

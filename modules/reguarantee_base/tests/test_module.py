@@ -8,10 +8,13 @@ from unittest.mock import patch
 
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
+from trytond.modules.reguarantee_base.exceptions import (
+    ModificationError, ProjectDuplicateError)
 from trytond.modules.reguarantee_base.identity import (
     is_valid_resident_id, is_valid_uscc, resident_id_check_character,
     uscc_check_character)
-from trytond.modules.reguarantee_base.tests import ZhCNTranslationTestMixin
+from trytond.modules.reguarantee_base.tests import (
+    WorkflowGuardTestMixin, ZhCNTranslationTestMixin)
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
@@ -62,7 +65,8 @@ class IdentityTestCase(unittest.TestCase):
 
 
 class ReguaranteeBaseTestCase(
-        ZhCNTranslationTestMixin, CompanyTestMixin, ModuleTestCase):
+        WorkflowGuardTestMixin, ZhCNTranslationTestMixin, CompanyTestMixin,
+        ModuleTestCase):
     "Test Re-guarantee Base module"
     module = 'reguarantee_base'
 
@@ -226,6 +230,209 @@ class ReguaranteeBaseTestCase(
                     business)
             self.assertLess(
                 business.index(due.number), business.index(other_due.number))
+
+    @with_transaction()
+    def test_project_external_write(self):
+        """Test a write through RPC, even by an administrator, cannot change
+        the state of a project nor its read-only fields, its buttons can"""
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        Project = pool.get('reguarantee.project')
+        User = pool.get('res.user')
+        company = create_company()
+        with set_company(company):
+            _, projects = self.create_release_projects(company)
+            filed = projects['due']
+            draft, = Project.copy([filed])
+            User.write([User(Transaction().user)], {
+                    'groups': [('add', [ModelData.get_id(
+                                    'reguarantee_base', 'group_business')])],
+                    })
+
+            def rpc():
+                "Check the access rights as for a call through RPC"
+                return Transaction().set_context(_check_access=True)
+
+            for project, values in [
+                    (draft, {'state': 'filed'}),
+                    (filed, {'state': 'released'}),
+                    (filed, {'loan_amount': Decimal(2000)}),
+                    (filed, {'filing_date': dt.date.today()}),
+                    (filed, {'reguaranteed_amount': Decimal(0)}),
+                    (draft, {'product': None}),
+                    ]:
+                with self.subTest(state=project.state, values=values), rpc():
+                    with self.assertRaises(ModificationError) as cm:
+                        Project.write([project], values)
+                    name, = values
+                    self.assertIn(
+                        Project.__names__(name)['field']
+                        if name != 'state' else Project.__names__()['model'],
+                        cm.exception.message)
+            with rpc(), self.assertRaises(ModificationError):
+                Project.create([{
+                            'company': company.id,
+                            'institution': filed.institution.id,
+                            'borrower': filed.borrower.id,
+                            'bank': filed.bank.id,
+                            'loan_contract_number': 'L-NEW',
+                            'loan_amount': Decimal(1000),
+                            'guarantee_amount': Decimal(1000),
+                            'start_date': filed.start_date,
+                            'end_date': filed.end_date,
+                            'state': 'filed',
+                            }])
+
+            with rpc():
+                Project.write([draft], {'loan_amount': Decimal(2000)})
+                Project.cancel([draft])
+                self.assertEqual(draft.state, 'cancelled')
+                Project.draft([draft])
+                self.assertEqual(draft.state, 'draft')
+                copy, = Project.copy([filed])
+                self.assertEqual(copy.state, 'draft')
+            self.assertEqual(draft.loan_amount, Decimal(2000))
+            # the server is not refused
+            Project.write([filed], {'loan_amount': Decimal(3000)})
+            self.assertEqual(filed.loan_amount, Decimal(3000))
+
+            with rpc():
+                with self.assertRaises(ModificationError):
+                    Project.delete([filed])
+                Project.delete([draft, copy])
+
+    @with_transaction()
+    def test_contract_products_external_write(self):
+        "Test the products of a signed contract are not changed through RPC"
+        pool = Pool()
+        Contract = pool.get('reguarantee.contract')
+        ContractProduct = pool.get('reguarantee.contract-reguarantee.product')
+        ModelData = pool.get('ir.model.data')
+        Product = pool.get('reguarantee.product')
+        User = pool.get('res.user')
+        company = create_company()
+        with set_company(company):
+            _, projects = self.create_release_projects(company)
+            institution = projects['due'].institution
+            p1, p2 = Product.create([{
+                        'company': company.id, 'code': code, 'name': code,
+                        'guarantee_type': 'financing', 'mode': 'batch',
+                        'fee_rate': Decimal('0.005'),
+                        'fee_basis': 'guarantee', 'day_count': 'act365',
+                        'share_institution': Decimal('0.4'),
+                        'share_reguarantor': Decimal('0.3'),
+                        'share_fund': Decimal(0),
+                        'share_bank': Decimal('0.2'),
+                        'share_government': Decimal('0.1'),
+                        'start_date': dt.date(2025, 1, 1),
+                        } for code in ['P1', 'P2']])
+            draft, signed = Contract.create([{
+                        'company': company.id,
+                        'institution': institution.id,
+                        'products': [('add', [p1.id])],
+                        'start_date': dt.date(2025, 1, 1),
+                        'end_date': dt.date(2030, 12, 31),
+                        'state': state,
+                        } for state in ['draft', 'signed']])
+            User.write([User(Transaction().user)], {
+                    'groups': [('add', [ModelData.get_id(
+                                    'reguarantee_base', 'group_business')])],
+                    })
+
+            with Transaction().set_context(_check_access=True):
+                link, = ContractProduct.create([{
+                            'contract': draft.id, 'product': p2.id}])
+                ContractProduct.delete([link])
+                Contract.write([draft], {'products': [('add', [p2.id])]})
+                # a create is refused once done: the last, as the
+                # transaction of the call is not rolled back here
+                for action in [
+                        lambda: ContractProduct.delete(
+                            ContractProduct.search([
+                                    ('contract', '=', signed.id)])),
+                        lambda: ContractProduct.write(
+                            ContractProduct.search([
+                                    ('contract', '=', draft.id)]),
+                            {'contract': signed.id}),
+                        lambda: Contract.write([signed], {
+                                'products': [('add', [p2.id])]}),
+                        lambda: ContractProduct.create([{
+                                    'contract': signed.id,
+                                    'product': p2.id}]),
+                        ]:
+                    self.assertEqual(signed.products, (p1,))
+                    with self.assertRaises(ModificationError):
+                        action()
+            self.assertEqual(draft.products, (p1, p2))
+
+    @with_transaction()
+    def test_project_duplicate_key(self):
+        "Test no write makes two projects past their draft duplicates"
+        pool = Pool()
+        Project = pool.get('reguarantee.project')
+        company = create_company()
+        with set_company(company):
+            _, projects = self.create_release_projects(company)
+            due, overdue = projects['due'], projects['overdue']
+            number = overdue.loan_contract_number
+
+            # A refused write is rolled back with its transaction: the test
+            # writes the number back
+            with self.assertRaises(ProjectDuplicateError) as cm:
+                Project.write([overdue], {
+                        'loan_contract_number': due.loan_contract_number,
+                        })
+            self.assertIn(due.rec_name, cm.exception.message)
+            Project.write([overdue], {'loan_contract_number': number})
+            with self.assertRaises(ProjectDuplicateError):
+                Project.write([due, overdue], {'loan_contract_number': 'L'})
+            Project.write([overdue], {'loan_contract_number': number})
+
+            # a draft may duplicate: its submission refuses it
+            draft, = Project.copy([due])
+            Project.write([due], {'state': 'released'})
+            with self.assertRaises(ProjectDuplicateError):
+                Project.write([draft], {'state': 'submitted'})
+            Project.write([draft], {'state': 'cancelled'})
+            Project.write([overdue], {'loan_contract_number': 'L-other'})
+
+    @with_transaction()
+    def test_empty_text_null(self):
+        "Test empty optional text is stored and migrated as NULL"
+        pool = Pool()
+        Borrower = pool.get('reguarantee.borrower')
+        Project = pool.get('reguarantee.project')
+        borrower_table = Borrower.__table__()
+        cursor = Transaction().connection.cursor()
+
+        def stored(borrower):
+            cursor.execute(*borrower_table.select(
+                    borrower_table.related_group, borrower_table.industry,
+                    borrower_table.region,
+                    where=borrower_table.id == borrower.id))
+            return cursor.fetchone()
+
+        borrower, = Borrower.create([{
+                    'name': "Borrower",
+                    'id_number': make_uscc(601),
+                    'related_group': '',
+                    'industry': ' ',
+                    'region': '340100',
+                    }])
+        self.assertEqual(stored(borrower), (None, None, '340100'))
+        Borrower.write([borrower], {'related_group': 'G1'})
+        self.assertEqual(stored(borrower), ('G1', None, '340100'))
+        borrower.related_group = ''
+        borrower.save()
+        self.assertEqual(stored(borrower), (None, None, '340100'))
+        self.assertIn('industry', Project._null_empty_fields)
+        self.assertNotIn('loan_contract_number', Project._null_empty_fields)
+
+        cursor.execute(*borrower_table.update(
+                [borrower_table.related_group, borrower_table.industry],
+                ['', ''], where=borrower_table.id == borrower.id))
+        Borrower.__register__('reguarantee_base')
+        self.assertEqual(stored(borrower), (None, None, '340100'))
 
 
 del ModuleTestCase

@@ -9,7 +9,8 @@ from unittest.mock import patch
 
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
-from trytond.modules.reguarantee_base.tests import ZhCNTranslationTestMixin
+from trytond.modules.reguarantee_base.tests import (
+    WorkflowGuardTestMixin, ZhCNTranslationTestMixin)
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.modules.reguarantee_fees import fee_run
 from trytond.modules.reguarantee_fees.fee_calculation import (
@@ -302,7 +303,8 @@ class FeeCorrectionTestCase(unittest.TestCase):
 
 
 class ReguaranteeFeesTestCase(
-        ZhCNTranslationTestMixin, CompanyTestMixin, ModuleTestCase):
+        WorkflowGuardTestMixin, ZhCNTranslationTestMixin, CompanyTestMixin,
+        ModuleTestCase):
     "Test Re-guarantee Fees module"
     module = 'reguarantee_fees'
 

@@ -9,7 +9,10 @@ from decimal import Decimal
 from simulators.server import Simulator
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
-from trytond.modules.reguarantee_base.tests import ZhCNTranslationTestMixin
+from trytond.modules.reguarantee_base.exceptions import (
+    ModificationError, ProjectDuplicateError)
+from trytond.modules.reguarantee_base.tests import (
+    WorkflowGuardTestMixin, ZhCNTranslationTestMixin)
 from trytond.modules.reguarantee_base.tests.tools import set_secret
 from trytond.modules.reguarantee_filing.exceptions import (
     ExchangeAccessError, FilingValidationError, MappingError)
@@ -18,10 +21,12 @@ from trytond.modules.reguarantee_filing.tests.tools import (
     configure_fund, create_filed_projects)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction
 
 
 class ReguaranteeFilingTestCase(
-        ZhCNTranslationTestMixin, CompanyTestMixin, ModuleTestCase):
+        WorkflowGuardTestMixin, ZhCNTranslationTestMixin, CompanyTestMixin,
+        ModuleTestCase):
     "Test Re-guarantee Filing module"
     module = 'reguarantee_filing'
 
@@ -70,6 +75,51 @@ class ReguaranteeFilingTestCase(
             with self.subTest(values=values):
                 with self.assertRaises(MappingError):
                     Mapping.write([mapping], values)
+
+    @with_transaction()
+    def test_project_correction(self):
+        """Test a project the Fund rejected is corrected through RPC only in
+        the fields the Fund rejects, and never into a duplicate"""
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        Project = pool.get('reguarantee.project')
+        User = pool.get('res.user')
+        company = create_company()
+        with set_company(company):
+            first, second = create_filed_projects(2, company.id)
+            Project.write([second], {
+                    'borrower': first.borrower.id,
+                    'fund_state': 'rejected',
+                    })
+            User.write([User(Transaction().user)], {
+                    'groups': [('add', [ModelData.get_id(
+                                    'reguarantee_base', 'group_business')])],
+                    })
+
+            def rpc():
+                "Check the access rights as for a call through RPC"
+                return Transaction().set_context(_check_access=True)
+
+            with rpc():
+                Project.write([second], {
+                        'region': '340100',
+                        'loan_contract_number': 'FT-CORRECTED',
+                        })
+                for project, values in [
+                        (first, {'region': '340100'}),
+                        (second, {'loan_amount': Decimal(1)}),
+                        (second, {'borrower': second.borrower.id}),
+                        (second, {'fund_state': 'accepted'}),
+                        ]:
+                    with self.subTest(project=project.rec_name, **values):
+                        with self.assertRaises(ModificationError):
+                            Project.write([project], values)
+                with self.assertRaises(ProjectDuplicateError):
+                    Project.write([second], {
+                            'loan_contract_number': (
+                                first.loan_contract_number),
+                            })
+            self.assertEqual(second.region, '340100')
 
     @with_transaction()
     def test_batch_lifecycle_without_fund(self):

@@ -9,7 +9,8 @@ from trytond.exceptions import UserWarning
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.modules.reguarantee_base import project_import_file
-from trytond.modules.reguarantee_base.tests import ZhCNTranslationTestMixin
+from trytond.modules.reguarantee_base.tests import (
+    WorkflowGuardTestMixin, ZhCNTranslationTestMixin)
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.modules.reguarantee_risk.exceptions import TierError
 from trytond.modules.reguarantee_risk.tests.portfolio import (
@@ -20,7 +21,8 @@ from trytond.transaction import Transaction
 
 
 class ReguaranteeRiskTestCase(
-        ZhCNTranslationTestMixin, CompanyTestMixin, ModuleTestCase):
+        WorkflowGuardTestMixin, ZhCNTranslationTestMixin, CompanyTestMixin,
+        ModuleTestCase):
     "Test Re-guarantee Risk module"
     module = 'reguarantee_risk'
 
@@ -247,6 +249,75 @@ class ReguaranteeRiskTestCase(
                     '341500': (D('240000.00'), D('0.045369')),
                     '340200': (D('900000.00'), D('0.170132')),
                     })
+
+    @with_transaction()
+    def test_snapshot_weight_borrower_balance(self):
+        """Test the liability weights follow the borrower's guarantee balance
+        in force, with the institution and with all of them"""
+        pool = Pool()
+        Borrower = pool.get('reguarantee.borrower')
+        Project = pool.get('reguarantee.project')
+        company = create_company()
+        with set_company(company):
+            records = create_portfolio(company)
+            # related groups left empty in the form are no group
+            b6, = Borrower.create([{
+                        'name': 'b6', 'kind': 'enterprise',
+                        'id_number': make_uscc(106), 'industry': 'C1311',
+                        'region': '340102', 'related_group': '',
+                        }])
+            Borrower.write([records['b3']], {'related_group': ''})
+            records['b6'] = b6
+            # HF01: c1 and c2 for b6, c3 for b5 (in force at WH01 too), c4
+            # for the farmer b3 (a3)
+            Project.create([{
+                        'company': company.id,
+                        'institution': records['HF01'].id,
+                        'product': records['P1'].id,
+                        'borrower': records[borrower].id,
+                        'bank': records['project_a1'].bank.id,
+                        'loan_contract_number': name,
+                        'loan_amount': D(amount),
+                        'guarantee_amount': D(amount),
+                        'reguaranteed_amount': D(amount) * D('0.3'),
+                        'start_date': dt.date(2025, 7, 1),
+                        'end_date': dt.date(2028, 7, 1),
+                        'state': 'filed',
+                        } for name, borrower, amount in [
+                        ('c1', 'b6', 3_000_000),
+                        ('c2', 'b6', 3_000_000),
+                        ('c3', 'b5', 2_500_000),
+                        ('c4', 'b3', 1_500_000),
+                        ]])
+            total, hf01, wh01 = self.compute()
+
+            self.assertValues(hf01, {
+                    # a1 (b1: 3,000,000 < 5 M) 3,000,000 × 75 %
+                    # + a2 (b2: 5,000,000) 5,000,000
+                    # + a3 and c4 (farmer b3: 800,000 + 1,500,000 ≥ 2 M)
+                    # 2,300,000 + a4 (housing) 2,000,000 × 30 %
+                    # + c1 and c2 (b6: 3,000,000 + 3,000,000 ≥ 5 M)
+                    # 6,000,000 + c3 (b5: 2,500,000 here) 2,500,000 × 75 %
+                    # = 2,250,000 + 5,000,000 + 2,300,000 + 600,000
+                    # + 6,000,000 + 1,875,000
+                    'weighted_balance': D('18025000.00'),
+                    # b6 6,000,000
+                    'top1_amount': D('6000000.00'),
+                    # G1 = b1 3,000,000 + b2 5,000,000; b3 and b6 are in no
+                    # group (together 8,300,000)
+                    'related_amount': D('8000000.00'),
+                    })
+            # b5 has 3,000,000 here only: 75 %, as before
+            self.assertEqual(wh01.weighted_balance, D('4375000.00'))
+            # On the re-guaranteed amounts, with the balances with HF01 and
+            # WH01: b1 (a1 3,000,000 + b2 1,500,000 < 5 M) a1 900,000
+            # × 75 % + b2 450,000 × 75 %; b2 (5,000,000) a2 1,500,000;
+            # b3 (2,300,000 ≥ 2 M) a3 240,000 + c4 450,000; b4 a4 (housing)
+            # 1,000,000 × 30 % + b3 (a person) 300,000; b5 (WH01 3,000,000
+            # + c3 2,500,000 ≥ 5 M) b1 900,000 + c3 750,000; b6 c1 900,000
+            # + c2 900,000 = 675,000 + 337,500 + 1,500,000 + 690,000
+            # + 300,000 + 300,000 + 1,650,000 + 1,800,000
+            self.assertEqual(total.weighted_balance, D('7252500.00'))
 
     @with_transaction()
     def test_snapshot_history(self):

@@ -1,0 +1,93 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+from trytond.model import ModelSQL, Workflow, fields
+from trytond.modules.reguarantee_base.model import (
+    RelationGuardMixin, WorkflowGuardMixin)
+from trytond.pool import Pool
+from trytond.tests.test_tryton import with_transaction
+
+
+def workflow_models():
+    """Return the models of the pool with a workflow: the re-guarantee
+    tables with a Workflow, and those guarded like them"""
+    pool = Pool()
+    models = []
+    for name, Model in pool.iterobject():
+        if (name.startswith('reguarantee.')
+                and issubclass(Model, ModelSQL)
+                and not Model._is_table_query()
+                and issubclass(Model, (Workflow, WorkflowGuardMixin))):
+            models.append(Model)
+    return sorted(models, key=lambda m: m.__name__)
+
+
+class WorkflowGuardTestMixin:
+    """Check that every workflow model of the module's pool refuses the
+    external writes of its state and of its read-only fields"""
+
+    def assertGuarded(self, Model, mode, records, values=None):
+        with self.assertRaises(Model._modification_error) as cm:
+            Model.check_modification(mode, records, values, external=True)
+        return cm.exception
+
+    @with_transaction()
+    def test_workflow_models_guarded(self):
+        "Test the workflow models refuse external writes of their state"
+        models = workflow_models()
+        self.assertTrue(models)
+        for Model in models:
+            with self.subTest(model=Model.__name__):
+                self.assertTrue(issubclass(Model, WorkflowGuardMixin))
+                state = Model._guarded_state()
+                initial = Model._defaults[state]()
+                for value, _ in Model.fields_get(
+                        [state])[state]['selection']:
+                    record = Model(**{state: value})
+                    error = self.assertGuarded(
+                        Model, 'write', [record], {state: value})
+                    self.assertIn(Model.__names__()['model'], error.message)
+                    # the buttons and the server write without access checks
+                    Model.check_modification(
+                        'write', [record], {state: value}, external=False)
+                    if value != initial:
+                        self.assertGuarded(Model, 'create', [record])
+                Model.check_modification(
+                    'create', [Model(**{state: initial})], external=True)
+                if Model._deletable_states is not None:
+                    for value, _ in Model.fields_get(
+                            [state])[state]['selection']:
+                        record = Model(**{state: value})
+                        if value not in Model._deletable_states:
+                            self.assertGuarded(Model, 'delete', [record])
+
+    @with_transaction()
+    def test_workflow_relations_guarded(self):
+        """Test the relation tables of the read-only Many2Many fields of the
+        workflow models are guarded"""
+        pool = Pool()
+        for Model in workflow_models():
+            for name, field in Model._fields.items():
+                if (not isinstance(field, fields.Many2Many)
+                        or name not in Model._readonly_fields):
+                    continue
+                Relation = pool.get(field.relation_name)
+                with self.subTest(model=Model.__name__, field=name):
+                    self.assertTrue(issubclass(Relation, RelationGuardMixin))
+                    self.assertEqual(
+                        Relation._guarded_relation, (field.origin, name))
+
+    @with_transaction()
+    def test_workflow_models_readonly_fields(self):
+        "Test the workflow models refuse external writes of read-only fields"
+        for Model in workflow_models():
+            state = Model._guarded_state()
+            names = [
+                n for n, f in Model._fields.items()
+                if f.readonly and n != state
+                and not isinstance(f, fields.Function)]
+            for name in names:
+                with self.subTest(model=Model.__name__, field=name):
+                    self.assertGuarded(
+                        Model, 'write', [Model(**{state: 'draft'})],
+                        {name: None})
