@@ -2,5 +2,6 @@
 # at the top level of this repository contains the full copyright notices and
 # license terms.
 from .translation import ZhCNTranslationTestMixin
+from .work import WorkTestMixin
 
-__all__ = ['ZhCNTranslationTestMixin']
+__all__ = ['WorkTestMixin', 'ZhCNTranslationTestMixin']

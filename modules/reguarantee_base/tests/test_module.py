@@ -11,7 +11,8 @@ from trytond.modules.company.tests import (
 from trytond.modules.reguarantee_base.identity import (
     is_valid_resident_id, is_valid_uscc, resident_id_check_character,
     uscc_check_character)
-from trytond.modules.reguarantee_base.tests import ZhCNTranslationTestMixin
+from trytond.modules.reguarantee_base.tests import (
+    WorkTestMixin, ZhCNTranslationTestMixin)
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
@@ -62,7 +63,8 @@ class IdentityTestCase(unittest.TestCase):
 
 
 class ReguaranteeBaseTestCase(
-        ZhCNTranslationTestMixin, CompanyTestMixin, ModuleTestCase):
+        WorkTestMixin, ZhCNTranslationTestMixin, CompanyTestMixin,
+        ModuleTestCase):
     "Test Re-guarantee Base module"
     module = 'reguarantee_base'
 

@@ -8,7 +8,8 @@ from unittest.mock import patch
 
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
-from trytond.modules.reguarantee_base.tests import ZhCNTranslationTestMixin
+from trytond.modules.reguarantee_base.tests import (
+    WorkTestMixin, ZhCNTranslationTestMixin)
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.modules.reguarantee_fees import fee_run
 from trytond.modules.reguarantee_fees.fee_calculation import (
@@ -118,7 +119,8 @@ class FeeCalculationTestCase(unittest.TestCase):
 
 
 class ReguaranteeFeesTestCase(
-        ZhCNTranslationTestMixin, CompanyTestMixin, ModuleTestCase):
+        WorkTestMixin, ZhCNTranslationTestMixin, CompanyTestMixin,
+        ModuleTestCase):
     "Test Re-guarantee Fees module"
     module = 'reguarantee_fees'
 

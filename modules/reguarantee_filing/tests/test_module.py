@@ -9,7 +9,8 @@ from decimal import Decimal
 from simulators.server import Simulator
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
-from trytond.modules.reguarantee_base.tests import ZhCNTranslationTestMixin
+from trytond.modules.reguarantee_base.tests import (
+    WorkTestMixin, ZhCNTranslationTestMixin)
 from trytond.modules.reguarantee_filing.exceptions import (
     ExchangeAccessError, FilingValidationError, MappingError)
 from trytond.modules.reguarantee_filing.fund_client import FundClient
@@ -20,7 +21,8 @@ from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
 
 class ReguaranteeFilingTestCase(
-        ZhCNTranslationTestMixin, CompanyTestMixin, ModuleTestCase):
+        WorkTestMixin, ZhCNTranslationTestMixin, CompanyTestMixin,
+        ModuleTestCase):
     "Test Re-guarantee Filing module"
     module = 'reguarantee_filing'
 
