@@ -8,8 +8,11 @@ the compensation-rate trend, the leverage per institution, the industry
 concentration and the quota usage) are drawn with the demo's data, the
 trends over several month ends.
 """
+import sqlite3
+from contextlib import closing
+
 import pytest
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, DATABASE
 from playwright.sync_api import expect
 
 #: The cockpit's graphs, in the order of its board: the fields of the
@@ -23,28 +26,31 @@ GRAPHS = [
     ]
 
 
-def rpc(sao, method, *params):
-    return sao.page.evaluate(
-        """([method, params]) => new Promise((resolve, reject) => Sao.rpc({
-            'method': method, 'params': params.concat([{}]),
-            }, Sao.Session.current_session).then(resolve, reject))""",
-        [method, list(params)])
-
-
-def menu_path(sao, module, fs_id):
+def menu_path(sao, server, module, fs_id):
     "The names of the menu entries down to module.fs_id, as the user sees"
-    data, = rpc(sao, 'model.ir.model.data.search_read', [
-            ('module', '=', module), ('fs_id', '=', fs_id)],
-        0, None, None, ['db_id'])
-    menu, = rpc(sao, 'model.ir.ui.menu.read', [data['db_id']],
-        ['complete_name'])
-    return menu['complete_name'].split(' / ')
+    database = server.workdir / 'db' / f'{DATABASE}.sqlite'
+    with closing(sqlite3.connect(database)) as connection:
+        (menu_id,), = connection.execute(
+            'SELECT db_id FROM ir_model_data WHERE module = ? AND fs_id = ?',
+            (module, fs_id))
+    name = sao.page.evaluate(
+        """(id) => Promise.race([
+            new Promise((resolve, reject) => Sao.rpc({
+                'method': 'model.ir.ui.menu.read',
+                'params': [[id], ['complete_name'], {}],
+                }, Sao.Session.current_session).then(
+                    menus => resolve(menus[0].complete_name), reject)),
+            new Promise((_, reject) => setTimeout(
+                () => reject(new Error('no answer')), 10000)),
+            ])""", menu_id)
+    return name.split(' / ')
 
 
 @pytest.mark.parametrize('login', ['risk1'])
 def test_risk_cockpit(sao, tryton_server, login):
     sao.login(login, tryton_server.users[login]['password'])
-    sao.open_menu(*menu_path(sao, 'reguarantee_risk', 'menu_cockpit'))
+    sao.open_menu(*menu_path(
+            sao, tryton_server, 'reguarantee_risk', 'menu_cockpit'))
 
     actions = sao.tab.locator('.board-action')
     expect(actions).to_have_count(len(GRAPHS))
