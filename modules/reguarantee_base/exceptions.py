@@ -75,3 +75,7 @@ class CMSWarning(UserWarning):
 
 class APIKeyError(ValidationError):
     pass
+
+
+class WorkDomainError(ValidationError):
+    pass

@@ -11,12 +11,15 @@ import operator
 
 from sql import Literal
 
+from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, fields, sequence_ordered)
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval, If, PYSONDecoder, PYSONEncoder
-from trytond.transaction import Transaction, check_access
+from trytond.pyson import PYSON, Eval, If, PYSONDecoder, PYSONEncoder
+from trytond.transaction import Transaction, check_access, without_check_access
 from trytond.wizard import StateAction, Wizard
+
+from .exceptions import WorkDomainError
 
 OPERATORS = {
     '=': operator.eq,
@@ -71,6 +74,36 @@ class Work(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
                 If(Eval('record_count', 0), '', 'muted')),
             ]
 
+    @classmethod
+    def validate_fields(cls, works, field_names):
+        super().validate_fields(works, field_names)
+        cls.check_domain(works, field_names)
+
+    @classmethod
+    def check_domain(cls, works, field_names=None):
+        "Check the domain is a PYSON list of clauses"
+        if field_names and 'domain' not in field_names:
+            return
+        for work in works:
+            if not work.domain:
+                continue
+            try:
+                value = PYSONDecoder(noeval=True).decode(work.domain)
+                if isinstance(value, PYSON):
+                    valid = value.types() == {list}
+                else:
+                    valid = isinstance(value, list)
+                    fields.domain_validate(value)
+            except Exception as exception:
+                raise WorkDomainError(gettext(
+                        'reguarantee_base.msg_work_invalid_domain',
+                        work=work.rec_name,
+                        domain=work.domain)) from exception
+            if not valid:
+                raise WorkDomainError(gettext(
+                        'reguarantee_base.msg_work_invalid_domain',
+                        work=work.rec_name, domain=work.domain))
+
     @fields.depends('action')
     def on_change_with_model(self, name=None):
         return self.action.res_model if self.action else None
@@ -91,7 +124,7 @@ class Work(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     @classmethod
     def get_mine(cls, works, name):
         mine = {w.id: False for w in works}
-        with check_access(_access=False):
+        with without_check_access():
             for work in cls.search([
                         ('id', 'in', list(mine)),
                         cls._mine_domain(),

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import create_company, set_company
+from trytond.modules.reguarantee_base.exceptions import WorkDomainError
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.pool import Pool
-from trytond.pyson import PYSONDecoder
+from trytond.pyson import Date, PYSONDecoder, PYSONEncoder
 from trytond.tests.test_tryton import (
     activate_module, drop_db, with_transaction)
 from trytond.transaction import Transaction, check_access
@@ -249,6 +250,27 @@ class WorkTestCase(unittest.TestCase):
         self.assertEqual(
             sorted(records), sorted([
                     projects['submitted_big'], projects['other_submitted']]))
+
+    @with_transaction()
+    def test_invalid_domain(self):
+        "Test a work refuses a domain that is not one"
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        Work = pool.get('reguarantee.work')
+        action = ModelData.get_id('reguarantee_base', 'act_project_form')
+
+        for domain in ['[["state", "=", "submitted"]', '{"state": 1}']:
+            with self.subTest(domain=domain):
+                with self.assertRaises(WorkDomainError):
+                    Work.create([{
+                                'name': "Test", 'action': action,
+                                'domain': domain,
+                                }])
+        Work.create([{
+                    'name': "Test", 'action': action,
+                    'domain': PYSONEncoder().encode(
+                        [('end_date', '<', Date())]),
+                    }])
 
     @with_transaction()
     def test_start_page_at_login(self):
