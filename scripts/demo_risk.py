@@ -5,9 +5,13 @@
 
 The re-guarantor's net assets, an institution quota used at about 90 %, an
 industry concentration limit, the compensation-rate tiers, one defaulted
-project whose compensation is paid and whose claim is being settled, and
-the risk snapshots of the last month ends and of today (the cockpit's
-graphs).  Idempotent like demo_data.py, whose helpers it is given."""
+project whose compensation is paid and whose claim is being settled, two
+projects of the past months, and the risk snapshots of the last month ends
+and of today (the cockpit's graphs).  So that the month ends have a
+history, what the demo files, releases and pays today is dated back to
+when it would have happened: filed on the start date, released at the end,
+the compensation paid a few weeks ago.  Idempotent like demo_data.py,
+whose helpers it is given."""
 import datetime
 from decimal import Decimal
 
@@ -35,6 +39,17 @@ TIERS = [
 DEFAULTED = ('HSB-RISK-0001', 503, 0, Decimal('500000'), Decimal('500000'),
     -120, 365)
 PAID = Decimal('30000')
+#: Days before today the institution defaulted and the compensation was paid
+DEFAULT_DAYS_AGO, PAID_DAYS_AGO = 60, 50
+#: Projects of the past months, released at their end: loan contract
+#: number, borrower serial, bank, loan and guarantee amounts, start offset
+#: and term in days from today
+HISTORY = [
+    ('HSB-HIST-0001', 502, 0, Decimal('2000000'), Decimal('1600000'),
+        -320, 120),
+    ('ABC-HIST-0002', 504, 1, Decimal('800000'), Decimal('800000'),
+        -260, 150),
+    ]
 #: Past month ends with a snapshot, for the trends
 MONTHS = 6
 
@@ -113,7 +128,9 @@ def setup_compensation(demo, institutions):
         compensation = Compensation(
             project=demo.model('reguarantee.project', 'business')(
                 project.id),
-            default_date=demo.TODAY, principal=PAID, interest=Decimal(0),
+            default_date=max(
+                demo.TODAY - datetime.timedelta(days=DEFAULT_DAYS_AGO),
+                project.start_date), principal=PAID, interest=Decimal(0),
             amount_paid_by_institution=PAID)
         compensation.save()
     compensation = demo.advance(
@@ -134,6 +151,78 @@ def setup_compensation(demo, institutions):
         demo.click(disposal, 'submit', 'risk1')
 
 
+def setup_history(demo, institutions):
+    "Create the projects of the past months, filed and released"
+    Project = demo.model('reguarantee.project', 'business')
+    banks = demo.setup_banks()
+    borrowers = demo.setup_borrowers()
+    for number, serial, bank, loan, guarantee, start, term in HISTORY:
+        found = Project.find([('loan_contract_number', '=', number)])
+        if found:
+            project, = found
+        else:
+            demo.log("creating the past project %s" % number)
+            start_date = max(
+                demo.TODAY + datetime.timedelta(days=start),
+                datetime.date(demo.YEAR, 1, 1))
+            project = Project(
+                institution=demo.model(
+                    'reguarantee.institution', 'business')(
+                    institutions['GI001'].id),
+                borrower=demo.model('reguarantee.borrower', 'business')(
+                    borrowers[serial].id),
+                bank=demo.model('party.party', 'business')(banks[bank].id),
+                loan_contract_number=number, loan_amount=loan,
+                guarantee_amount=guarantee, start_date=start_date,
+                end_date=min(
+                    start_date + datetime.timedelta(days=term),
+                    demo.TODAY))
+            project.save()
+        project = demo.advance(
+            demo.browse(project, 'admin'),
+            [('submit', ['business']), ('file', ['business', 'risk1'])],
+            {'submit': 'draft', 'file': 'submitted'})
+        if project.state == 'filed':
+            demo.release_project(project)
+
+
+def date_back(demo):
+    """Date the filings, releases and payments the demo did today back to
+    when they would have happened; return whether any was changed
+
+    A demo shortcut, in SQL as root: no user may change these dates."""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    today = demo.TODAY
+    with Transaction().start(
+            demo._OPTIONS['database'], 0) as transaction:
+        pool = Pool()
+        project = pool.get('reguarantee.project').__table__()
+        compensation = pool.get('reguarantee.compensation').__table__()
+        cursor = transaction.connection.cursor()
+        changed = 0
+        for query in [
+                project.update(
+                    [project.filing_date], [project.start_date],
+                    where=(project.filing_date == today)
+                    & (project.start_date < today)),
+                project.update(
+                    [project.release_date], [project.end_date],
+                    where=(project.release_date == today)
+                    & (project.end_date < today)),
+                compensation.update(
+                    [compensation.payment_date],
+                    [today - datetime.timedelta(days=PAID_DAYS_AGO)],
+                    where=(compensation.payment_date == today)
+                    & (compensation.default_date
+                        <= today - datetime.timedelta(
+                            days=PAID_DAYS_AGO))),
+                ]:
+            cursor.execute(*query)
+            changed += max(cursor.rowcount, 0)
+    return bool(changed)
+
+
 def month_ends(count, today):
     "Return the last day of each of the count months before today's"
     ends, day = [], today.replace(day=1)
@@ -144,12 +233,13 @@ def month_ends(count, today):
     return sorted(ends)
 
 
-def setup_snapshots(demo):
-    "Compute the snapshots of the past month ends and, by the cron, today's"
+def setup_snapshots(demo, again=False):
+    """Compute the snapshots of the past month ends (again: even those
+    computed already) and, by the cron, today's"""
     from proteus import Wizard
     Snapshot = demo.model('reguarantee.risk.snapshot', 'risk1')
     for date in month_ends(MONTHS, demo.TODAY):
-        if not Snapshot.find([('date', '=', date)]):
+        if again or not Snapshot.find([('date', '=', date)]):
             demo.log("computing the risk snapshots of %s" % date)
             compute = Wizard(
                 'reguarantee.risk.snapshot.compute',
@@ -168,4 +258,5 @@ def setup_risk(demo, institutions):
     setup_limits(demo)
     setup_tiers(demo)
     setup_compensation(demo, institutions)
-    setup_snapshots(demo)
+    setup_history(demo, institutions)
+    setup_snapshots(demo, again=date_back(demo))

@@ -152,6 +152,30 @@ EOF
     log "sao: board actions get their action's domain"
 fi
 
+# --- sao's Chinese ------------------------------------------------------------
+# sao 8.0's zh_CN.json leaves out the strings its zh_CN.po marks fuzzy
+# ("Email...", "Help...", ...): add ours (scripts/sao-zh_CN.json), so that
+# the Chinese users see no English in sao's own menus.
+SAO_ZH=$SAO_DIR/package/locale/zh_CN.json
+"$VPY" - "$SAO_ZH" "$ROOT/scripts/sao-zh_CN.json" <<'EOF'
+import json
+import sys
+
+path, ours = sys.argv[1:]
+with open(path, encoding='utf-8') as file:
+    translations = json.load(file)
+with open(ours, encoding='utf-8') as file:
+    missing = {
+        source: [None, target] for source, target in json.load(file).items()
+        if source not in translations}
+if missing:
+    translations.update(missing)
+    with open(path, 'w', encoding='utf-8') as file:
+        json.dump(translations, file, ensure_ascii=False)
+    print(f"[install] sao: {len(missing)} zh_CN strings added",
+        file=sys.stderr)
+EOF
+
 # --- the web root: only what sao loads ---------------------------------------
 # trytond serves every file below [web] root to anyone; sao's package also
 # holds its sources, tests, package.json and node_modules.  Built from the

@@ -241,7 +241,9 @@ class SyncLog(ModelSQL, ModelView):
         "Log the answer of the CMS"
         log = cls(
             institution=institution, operation=operation, state=state,
-            date=dt.datetime.now(), user=Transaction().user,
+            date=dt.datetime.now(),
+            # the cron retries as root, whose name is no user's
+            user=Transaction().user or None,
             **answer.log_values(), **values)
         log.save()
         logger.info(

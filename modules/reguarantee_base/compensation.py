@@ -75,7 +75,7 @@ class Compensation(
             "Approval Level",
             help="1, 2 or 3 as the claim amount is above the amounts of "
             "the configuration that need higher approvals."),
-        'get_approval_level')
+        'get_approval_level', searcher='search_approval_level')
     payment_date = fields.Date("Payment Date", readonly=True)
     write_off_date = fields.Date("Write-off Date", readonly=True)
     written_off_by = fields.Many2One(
@@ -211,6 +211,20 @@ class Compensation(
                 ['compensation_level2_amount', 'compensation_level3_amount'],
                 c.company.id)
             for c in compensations}
+
+    @classmethod
+    def search_approval_level(cls, name, clause):
+        pool = Pool()
+        Configuration = pool.get('reguarantee.configuration')
+        table = cls.__table__()
+        _, operator, value = clause
+        level = Configuration(1).get_approval_level_sql(
+            table.claim_amount,
+            ['compensation_level2_amount', 'compensation_level3_amount'],
+            table.company)
+        return [('id', 'in', table.select(
+                    table.id, where=fields.SQL_OPERATORS[operator](
+                        level, value)))]
 
     @classmethod
     def get_recovered_amounts(cls, compensations, names):

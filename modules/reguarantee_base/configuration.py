@@ -1,6 +1,9 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
+from sql import Literal
+from sql.conditionals import Case, Coalesce
+
 from trytond import config
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.modules.company.model import (
@@ -140,6 +143,25 @@ class Configuration(
             if threshold is not None and (amount or 0) > threshold:
                 level = number
         return level
+
+    def get_approval_level_sql(self, amount, threshold_names, company):
+        """Return the SQL expression of the approval level (as
+        get_approval_level) of the amount column for the company column"""
+        pool = Pool()
+        Company = pool.get('company.company')
+        whens = []
+        for company_ in Company.search([]):
+            for number, name in reversed(list(
+                        enumerate(threshold_names, 2))):
+                threshold = self.get_multivalue(name, company=company_.id)
+                if threshold is not None:
+                    whens.append((
+                            (company == company_.id)
+                            & (Coalesce(amount, 0) > threshold),
+                            number))
+        if not whens:
+            return Literal(1)
+        return Case(*whens, else_=1)
 
     @classmethod
     def default_release_reminder_days(cls):

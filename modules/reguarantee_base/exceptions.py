@@ -79,3 +79,7 @@ class CMSWarning(UserWarning):
 
 class APIKeyError(ValidationError):
     pass
+
+
+class WorkDomainError(ValidationError):
+    pass

@@ -161,7 +161,7 @@ class Project(
             "Approval Level",
             help="2 when the guarantee amount is above the amount that "
             "needs a risk approver to file the project."),
-        'get_approval_level')
+        'get_approval_level', searcher='search_approval_level')
     rejection_reason = fields.Text(
         "Rejection Reason",
         states={
@@ -307,6 +307,19 @@ class Project(
                 p.guarantee_amount, ['project_file_approval_amount'],
                 p.company.id)
             for p in projects}
+
+    @classmethod
+    def search_approval_level(cls, name, clause):
+        pool = Pool()
+        Configuration = pool.get('reguarantee.configuration')
+        table = cls.__table__()
+        _, operator, value = clause
+        level = Configuration(1).get_approval_level_sql(
+            table.guarantee_amount, ['project_file_approval_amount'],
+            table.company)
+        return [('id', 'in', table.select(
+                    table.id, where=fields.SQL_OPERATORS[operator](
+                        level, value)))]
 
     def get_rec_name(self, name):
         return self.number or str(self.id)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sql import Literal, Null, Union
 from sql.aggregate import Sum
-from sql.conditionals import Coalesce
+from sql.conditionals import Case, Coalesce
 from sql.functions import CurrentTimestamp, Substring
 from sql.operators import Or
 
@@ -90,7 +90,7 @@ class Quota(ModelSQL, ModelView):
                 ('exceeded', "Exceeded"),
                 ], "Status",
             help="Warning and alert from the rates of the configuration."),
-        'get_rate')
+        'get_rate', searcher='search_status')
 
     @classmethod
     def __setup__(cls):
@@ -176,6 +176,25 @@ class Quota(ModelSQL, ModelView):
                     status = 'normal'
                 values['status'][quota.id] = status
         return values
+
+    @classmethod
+    def search_status(cls, name, clause):
+        "Search the status as get_rate computes it, in SQL"
+        pool = Pool()
+        Configuration = pool.get('reguarantee.configuration')
+        configuration = Configuration(1)
+        table = cls.__table__()
+        _, operator, value = clause
+        quota, used = table.quota_amount, table.used_amount
+        status = Case(
+            ((quota == 0) & (used == 0), 'normal'),
+            (quota == 0, 'exceeded'),
+            (used > quota, 'exceeded'),
+            (used >= quota * configuration.quota_alert_rate, 'alert'),
+            (used >= quota * configuration.quota_warning_rate, 'warning'),
+            else_='normal')
+        return [('id', 'in', table.select(
+                    table.id, where=SQL_OPERATORS[operator](status, value)))]
 
     @property
     def record(self):

@@ -3,5 +3,7 @@
 # license terms.
 from .guard import WorkflowGuardTestMixin
 from .translation import ZhCNTranslationTestMixin
+from .work import WorkTestMixin
 
-__all__ = ['WorkflowGuardTestMixin', 'ZhCNTranslationTestMixin']
+__all__ = [
+    'WorkTestMixin', 'WorkflowGuardTestMixin', 'ZhCNTranslationTestMixin']

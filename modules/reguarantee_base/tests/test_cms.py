@@ -14,6 +14,7 @@ from simulators.server import Simulator
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.reguarantee_base.exceptions import (
     CMSDuplicateError, CMSUnavailableError, CMSWarning)
+from trytond.modules.reguarantee_base.http_client import Answer
 from trytond.modules.reguarantee_base.tests.tools import make_uscc, set_secret
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
@@ -285,6 +286,22 @@ class CMSTestCase(unittest.TestCase):
             log, = self.logs(institution)
             self.assertEqual((log.status_code, log.state), (401, 'failed'))
             self.assertIn('UNAUTHORIZED', log.error)
+
+    @with_transaction()
+    def test_log_user(self):
+        "Test the log names the user who synchronised, nobody for the cron"
+        pool = Pool()
+        Log = pool.get('reguarantee.cms.sync.log')
+        company = create_company()
+        with set_company(company):
+            institution = self.create_institution(company)
+            answer = Answer('PUT', 'http://cms.example.com/api')
+            by_user = Log.add(institution, 'push', answer, 'retry')
+            with Transaction().set_user(0):
+                by_cron = Log.add(institution, 'push', answer, 'success')
+
+            self.assertEqual(by_user.user.id, Transaction().user)
+            self.assertIsNone(by_cron.user)
 
     @with_transaction()
     def test_changes_latest_data(self):

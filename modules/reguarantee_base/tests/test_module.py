@@ -14,7 +14,7 @@ from trytond.modules.reguarantee_base.identity import (
     is_valid_resident_id, is_valid_uscc, resident_id_check_character,
     uscc_check_character)
 from trytond.modules.reguarantee_base.tests import (
-    WorkflowGuardTestMixin, ZhCNTranslationTestMixin)
+    WorkflowGuardTestMixin, WorkTestMixin, ZhCNTranslationTestMixin)
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
@@ -65,7 +65,8 @@ class IdentityTestCase(unittest.TestCase):
 
 
 class ReguaranteeBaseTestCase(
-        WorkflowGuardTestMixin, ZhCNTranslationTestMixin, CompanyTestMixin,
+        WorkTestMixin, WorkflowGuardTestMixin,
+        ZhCNTranslationTestMixin, CompanyTestMixin,
         ModuleTestCase):
     "Test Re-guarantee Base module"
     module = 'reguarantee_base'
@@ -135,6 +136,30 @@ class ReguaranteeBaseTestCase(
                             (institution, 10), (institution, -5),
                             (other, 20)]])))
         return users, projects
+
+    @with_transaction()
+    def test_zh_cn_override(self):
+        "Test Tryton's strings left in English are translated by override"
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        Menu = pool.get('ir.ui.menu')
+        ModelData = pool.get('ir.model.data')
+        Party = pool.get('party.party')
+        Translation = pool.get('ir.translation')
+        zh_cn, = Lang.search([('code', '=', 'zh_CN')])
+        Lang.write([zh_cn], {'translatable': True})
+        for module in ['ir', 'res', 'company', 'party']:
+            Translation.translation_import(
+                'zh_CN', module, find_path(f'{module}/locale/zh_CN.po'))
+        Translation.translation_import('zh_CN', 'reguarantee_base', [
+                find_path('reguarantee_base/locale/zh_CN.po'),
+                find_path('reguarantee_base/locale/override/zh_CN.po')])
+
+        with Transaction().set_context(language='zh_CN'):
+            self.assertEqual(
+                Party.fields_get(['email'])['email']['string'], "电子邮件")
+            menu = Menu(ModelData.get_id('party', 'menu_identifier_form'))
+            self.assertEqual(menu.name, "标识符")
 
     @with_transaction()
     def test_sequence_get_many(self):

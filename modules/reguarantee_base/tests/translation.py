@@ -51,3 +51,37 @@ class ZhCNTranslationTestMixin:
                     self.assertEqual(
                         set(PLACEHOLDER.findall(translation)),
                         set(PLACEHOLDER.findall(source)))
+
+    @with_transaction()
+    def test_zh_cn_override(self):
+        "Test the module's zh_CN strings of other modules override theirs"
+        pool = Pool()
+        Translation = pool.get('ir.translation')
+        try:
+            path = find_path(os.path.join(
+                    self.module, 'locale', 'override', 'zh_CN.po'))
+        except FileNotFoundError:
+            self.skipTest("no override")
+        entries = polib.pofile(path)
+        modules = {e.msgctxt.split(':')[2].split('.')[0] for e in entries}
+        for module in sorted(modules):
+            Translation.translation_import(
+                'zh_CN', module,
+                find_path(os.path.join(module, 'locale', 'zh_CN.po')))
+        Translation.translation_import('zh_CN', self.module, [
+                find_path(os.path.join(self.module, 'locale', 'zh_CN.po')),
+                path])
+
+        for entry in entries:
+            type_, name, res_id = entry.msgctxt.split(':')
+            with self.subTest(context=entry.msgctxt):
+                translation, = Translation.search([
+                        ('lang', '=', 'zh_CN'),
+                        ('type', '=', type_),
+                        ('name', '=', name),
+                        ('src', '=', entry.msgid),
+                        ('module', '=', res_id.split('.')[0]),
+                        ])
+                self.assertEqual(translation.value, entry.msgstr)
+                self.assertEqual(translation.overriding_module, self.module)
+                self.assertFalse(translation.fuzzy)

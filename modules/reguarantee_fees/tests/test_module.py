@@ -10,7 +10,7 @@ from unittest.mock import patch
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.modules.reguarantee_base.tests import (
-    WorkflowGuardTestMixin, ZhCNTranslationTestMixin)
+    WorkflowGuardTestMixin, WorkTestMixin, ZhCNTranslationTestMixin)
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.modules.reguarantee_fees import fee_run
 from trytond.modules.reguarantee_fees.fee_calculation import (
@@ -303,7 +303,8 @@ class FeeCorrectionTestCase(unittest.TestCase):
 
 
 class ReguaranteeFeesTestCase(
-        WorkflowGuardTestMixin, ZhCNTranslationTestMixin, CompanyTestMixin,
+        WorkTestMixin, WorkflowGuardTestMixin,
+        ZhCNTranslationTestMixin, CompanyTestMixin,
         ModuleTestCase):
     "Test Re-guarantee Fees module"
     module = 'reguarantee_fees'

@@ -12,7 +12,7 @@ from trytond.modules.company.tests import (
 from trytond.modules.reguarantee_base.exceptions import (
     ModificationError, ProjectDuplicateError)
 from trytond.modules.reguarantee_base.tests import (
-    WorkflowGuardTestMixin, ZhCNTranslationTestMixin)
+    WorkflowGuardTestMixin, WorkTestMixin, ZhCNTranslationTestMixin)
 from trytond.modules.reguarantee_base.tests.tools import set_secret
 from trytond.modules.reguarantee_filing.exceptions import (
     ExchangeAccessError, FilingValidationError, MappingError)
@@ -25,7 +25,8 @@ from trytond.transaction import Transaction
 
 
 class ReguaranteeFilingTestCase(
-        WorkflowGuardTestMixin, ZhCNTranslationTestMixin, CompanyTestMixin,
+        WorkTestMixin, WorkflowGuardTestMixin,
+        ZhCNTranslationTestMixin, CompanyTestMixin,
         ModuleTestCase):
     "Test Re-guarantee Filing module"
     module = 'reguarantee_filing'

@@ -10,7 +10,7 @@ from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.modules.reguarantee_base import project_import_file
 from trytond.modules.reguarantee_base.tests import (
-    WorkflowGuardTestMixin, ZhCNTranslationTestMixin)
+    WorkflowGuardTestMixin, WorkTestMixin, ZhCNTranslationTestMixin)
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.modules.reguarantee_risk.exceptions import TierError
 from trytond.modules.reguarantee_risk.tests.portfolio import (
@@ -21,7 +21,8 @@ from trytond.transaction import Transaction
 
 
 class ReguaranteeRiskTestCase(
-        WorkflowGuardTestMixin, ZhCNTranslationTestMixin, CompanyTestMixin,
+        WorkTestMixin, WorkflowGuardTestMixin,
+        ZhCNTranslationTestMixin, CompanyTestMixin,
         ModuleTestCase):
     "Test Re-guarantee Risk module"
     module = 'reguarantee_risk'
@@ -577,6 +578,13 @@ class ReguaranteeRiskTestCase(
                         D('4240000.00'), D('0.848000'), 'warning'),
                     'Contract RC-HF01': (D('0.00'), D(0), 'normal'),
                     })
+            # the start page searches the quotas by status in SQL
+            self.assertEqual(
+                Quota.search([('status', 'in', ['warning', 'alert'])]),
+                [quotas['Institution [HF01] HF01']])
+            self.assertEqual(
+                Quota.search([('status', '=', 'normal')]),
+                [quotas['Contract RC-HF01']])
 
             # 2,000,000 × 30 % = 600,000 each: the first fits (4,840,000
             # and 600,000), the second would not
