@@ -5,7 +5,7 @@ from trytond.model import fields
 from trytond.model.modelstorage import is_leaf
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import (
-    Transaction, inactive_records, without_check_access)
+    Transaction, check_access, inactive_records, without_check_access)
 
 #: The relational field types whose targets are searched in a sub-query
 _TO_MANY = {'one2many', 'many2many', 'one2one'}
@@ -23,7 +23,8 @@ def _or_null(operator, value):
 
 
 class RelationRuleMixin:
-    """Search the targets of relational fields with their record rules
+    """Search and read the targets of relational fields with their record
+    rules
 
     Tryton applies the read rules of the searched model only: the
     sub-queries of the relational leaves of a domain (dotted names, 'where'
@@ -34,7 +35,8 @@ class RelationRuleMixin:
     leaf of a domain searched with access checks into a leaf on the ids of
     a search of the target model, made with the user's access rights and
     record rules, and so recursively: searches answer as if the records the
-    user may not read did not exist.
+    user may not read did not exist.  Likewise the values of x2Many fields
+    read with access checks leave out the targets the user may not read.
 
     The rule domains themselves are converted as Tryton does (they are
     trusted): only the domain of a search is rewritten, which ModelSQL
@@ -48,6 +50,50 @@ class RelationRuleMixin:
             domain = cls._rule_relation_domain(domain)
         return super().search_domain(
             domain, active_test=active_test, tables=tables)
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        """Read the x2Many fields without the targets the user may not read
+
+        A Many2Many lists the rows of its relation table and a Function
+        field what its getter found: neither is filtered by the target's
+        record rules as a One2Many is."""
+        pool = Pool()
+        ModelAccess = pool.get('ir.model.access')
+        result = super().read(ids, fields_names)
+        if not Transaction().check_access or not result:
+            return result
+        for name in fields_names:
+            field = cls._fields.get(name)
+            if field is None or field._type not in _TO_MANY:
+                continue
+            Target = field.get_target()
+            if not ModelAccess.check(
+                    Target.__name__, 'read', raise_exception=False):
+                continue
+            targets = {t for row in result for t in (row.get(name) or ())}
+            if not targets:
+                continue
+            with inactive_records():
+                readable = {
+                    t.id for t in Target.search(
+                        [('id', 'in', list(targets))], order=[])}
+            if readable == targets:
+                continue
+            for row in result:
+                if row.get(name):
+                    row[name] = type(row[name])(
+                        t for t in row[name] if t in readable)
+        return result
+
+    @classmethod
+    def export_data(cls, records, fields_names, header=False):
+        # The records an RPC call instantiates are read without access
+        # checks and ModelStorage checks their rules in Python, which
+        # does not evaluate the relational operators of the rules
+        if Transaction().check_access and records:
+            cls.read([r.id for r in records], ['id'])
+        return super().export_data(records, fields_names, header=header)
 
     @classmethod
     def _rule_relation_domain(cls, domain):
@@ -210,6 +256,11 @@ class ModelButtonClick(metaclass=PoolMeta):
 
     button_string = fields.Function(
         fields.Char("Button"), 'get_button_string')
+    record_readable = fields.Function(fields.Boolean(
+            "Record Readable",
+            help="Whether the current user may read the record whose "
+            "button was pressed."),
+        'get_record_readable', searcher='search_record_readable')
 
     def get_button_string(self, name):
         pool = Pool()
@@ -217,6 +268,58 @@ class ModelButtonClick(metaclass=PoolMeta):
         return Button.get_view_attributes(
             self.button.model, self.button.name).get(
                 'string', self.button.name)
+
+    @classmethod
+    def get_record_readable(cls, clicks, name):
+        with without_check_access():
+            readable = cls.search([
+                    ('id', 'in', [c.id for c in clicks]),
+                    ('record_readable', '=', True),
+                    ('active', 'in', [True, False]),
+                    ], order=[])
+        return {c.id: c in readable for c in clicks}
+
+    @classmethod
+    def search_record_readable(cls, name, clause):
+        """Return the domain of the clicks on records the user may read:
+        those of the models it may read, by their read rules (a record rule
+        of the operators: who pressed which button of another institution's
+        record is not theirs to know)"""
+        pool = Pool()
+        Button = pool.get('ir.model.button')
+        ModelAccess = pool.get('ir.model.access')
+        Rule = pool.get('ir.rule')
+        transaction = Transaction()
+        _, operator, value = clause[:3]
+        # Rule.check tests the rules as root with the user in the context
+        user = transaction.user or transaction.context.get('user') or 0
+        with without_check_access(), inactive_records():
+            models = sorted({b.model for b in Button.search([])})
+        domain, unruled = ['OR'], []
+        known = dict(pool.iterobject())
+        with transaction.set_user(user), check_access():
+            for model in models:
+                if (model not in known
+                        or not ModelAccess.check(
+                            model, 'read', raise_exception=False)):
+                    continue
+                rule_domain = Rule.domain_get(model, mode='read')
+                if not rule_domain:
+                    unruled.append(model)
+                    continue
+                with without_check_access(), inactive_records():
+                    query = pool.get(model).search(
+                        rule_domain, order=[], query=True)
+                domain.append([
+                        ('button.model', '=', model),
+                        ('record_id', 'in', query),
+                        ])
+        domain.append(('button.model', 'in', unruled))
+        if (operator == '=') != bool(value):
+            with without_check_access(), inactive_records():
+                query = cls.search(domain, order=[], query=True)
+            return [('id', 'not in', query)]
+        return domain
 
 
 class Sequence(metaclass=PoolMeta):
