@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -231,6 +232,7 @@ class Probes:
     def __init__(self, name):
         self.name = name
         self.count = 0
+        self.kinds = Counter()
         self.refused = 0
         self.leaks = []
         self.models = set()
@@ -242,6 +244,9 @@ class Probes:
         print(f"\n[security] {self.name}: {len(self.models)} models checked, "
             f"{self.count} probes tried ({self.refused} refused), "
             f"{len(self.leaks)} leaks found")
+        if self.kinds:
+            print("[security]   probes: " + ', '.join(
+                    f'{k} {n}' for k, n in sorted(self.kinds.items())))
         for leak in self.leaks:
             print(f"[security]   LEAK {leak}")
 
@@ -441,6 +446,7 @@ def check_operator(world, client, mine):
     def probe(model, kind, function, expected=None):
         "Run function; a refusal is no leak, a result differing is"
         probes.count += 1
+        probes.kinds[kind] += 1
         try:
             result = function()
         except RPCError:
@@ -450,6 +456,7 @@ def check_operator(world, client, mine):
             probes.leak(model, kind, f'{result!r} instead of {expected!r}')
         return result
 
+    access = client.model('ir.model.access', 'get_access', world.models)
     models = readable_models(world, client)
     for model in models:
         fields = world.fields_get(model)
@@ -460,19 +467,20 @@ def check_operator(world, client, mine):
         foreign = world.foreign(model, mine, creator=client.uid)
         shown = seen & foreign
         probes.count += 1
+        probes.kinds['search'] += 1
         if shown:
             probes.leak(model, 'search', f'ids {sorted(shown)[:10]}')
         hidden_ids = sorted(foreign)[:20]
         if hidden_ids:
-            probe(model, 'search_count id', lambda: count(
+            probe(model, 'search_count', lambda: count(
                     client, model, [('id', 'in', hidden_ids)]), 0)
-            probes.count += 1
-            try:
-                rows = client.model(model, 'read', hidden_ids[:5], ['id'])
-            except RPCError:
-                probes.refused += 1
-            else:
-                probes.leak(model, 'read', f'{[r["id"] for r in rows]}')
+            if probe(model, 'read', lambda: client.model(
+                        model, 'read', hidden_ids[:5], ['id'])):
+                probes.leak(model, 'read', f'ids {hidden_ids[:5]}')
+            if access[model]['write'] and probe(
+                    model, 'write', lambda: client.model(
+                        model, 'write', hidden_ids[:1], {}) or True):
+                probes.leak(model, 'write', f'ids {hidden_ids[:1]}')
             if probe(model, 'export', lambda: client.model(
                         model, 'export_data', hidden_ids[:5], ['rec_name'],
                         {})):
@@ -511,6 +519,7 @@ def check_relations(world, client, probes, model, fields, seen, visible,
                 relation_templates(field, hidden),
                 relation_templates(field, nonexistent)):
             probes.count += 1
+            probes.kinds['relation domain'] += 1
             try:
                 expected = count(client, model, void_domain)
                 result = count(client, model, hidden_domain)
@@ -526,6 +535,7 @@ def check_relations(world, client, probes, model, fields, seen, visible,
             continue
         if field['type'] != 'many2one':
             probes.count += 1
+            probes.kinds['x2Many value'] += 1
             try:
                 rows = client.model(model, 'read', seen_ids, [name])
             except RPCError:
@@ -544,6 +554,7 @@ def check_relations(world, client, probes, model, fields, seen, visible,
             r['rec_name'] for r in world.read(
                 target, sorted(target_seen)[:200], ['rec_name']).values()}
         probes.count += 1
+        probes.kinds['export'] += 1
         try:
             data = client.model(
                 model, 'export_data', seen_ids, [f'{name}/rec_name'], {})
@@ -577,6 +588,7 @@ def check_reports_wizards(world, client, probes, model, hidden_ids):
         context = {
             'active_model': model, 'active_id': ids[0], 'active_ids': ids}
         probes.count += 1
+        probes.kinds[action_type.split('.')[-1]] += 1
         if action_type.endswith('report'):
             name = actions[0]['report_name']
             try:
