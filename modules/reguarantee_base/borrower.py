@@ -1,10 +1,15 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
+from sql import Null
+
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.transaction import Transaction, without_check_access
 
-from .exceptions import IdentityNumberError
+from .exceptions import BorrowerAccessError, IdentityNumberError
 from .identity import is_valid_resident_id, is_valid_uscc
 from .model import NullEmptyTextMixin, PrevalidatedMixin, RecNamesSearchMixin
 from .product import BORROWER_KINDS
@@ -79,3 +84,119 @@ class Borrower(
                         borrower=borrower.name,
                         id_number=borrower.id_number,
                         kind=borrower.kind_string))
+
+
+class Project(metaclass=PoolMeta):
+    """The borrower of a project, named by its identity number
+
+    Borrowers are shared by the institutions (docs/borrowers.md): an
+    institution files a project for a borrower another institution
+    registered by naming its identity number, never by picking a borrower it
+    cannot see."""
+    __name__ = 'reguarantee.project'
+
+    borrower_id_number = fields.Char(
+        "Borrower ID Number", size=18, strip=True,
+        states={
+            'readonly': Eval('state') != 'draft',
+            },
+        help="The identity number of the borrower as the institution "
+        "filed it; it finds a borrower another institution registered.")
+
+    @classmethod
+    def __register__(cls, module):
+        pool = Pool()
+        Borrower = pool.get('reguarantee.borrower')
+        cursor = Transaction().connection.cursor()
+        table = cls.__table__()
+        borrower = Borrower.__table__()
+        super().__register__(module)
+        cursor.execute(*table.update(
+                [table.borrower_id_number],
+                [borrower.select(
+                        borrower.id_number,
+                        where=borrower.id == table.borrower)],
+                where=table.borrower_id_number == Null))
+
+    @fields.depends('borrower_id_number', 'borrower')
+    def on_change_borrower_id_number(self):
+        pool = Pool()
+        Borrower = pool.get('reguarantee.borrower')
+        if not self.borrower_id_number or (
+                self.borrower
+                and self.borrower.id_number == self.borrower_id_number):
+            return
+        # The identity number is the key: it finds the borrower even when
+        # another institution registered it
+        with without_check_access():
+            borrowers = Borrower.search([
+                    ('id_number', '=', self.borrower_id_number.upper()),
+                    ], limit=1)
+        self.borrower = borrowers[0] if borrowers else None
+        if self.borrower:
+            self.on_change_borrower()
+
+    @fields.depends('borrower_id_number')
+    def on_change_borrower(self):
+        super().on_change_borrower()
+        if self.borrower:
+            self.borrower_id_number = self.borrower.id_number
+
+    @classmethod
+    def validate_fields(cls, projects, field_names):
+        super().validate_fields(projects, field_names)
+        cls.check_borrower_id_number(projects, field_names)
+
+    @classmethod
+    def check_borrower_id_number(cls, projects, field_names=None):
+        "Check the borrower has the identity number filed"
+        if field_names and not (
+                {'borrower', 'borrower_id_number'} & set(field_names)):
+            return
+        for project in projects:
+            if (project.borrower_id_number and project.borrower
+                    and project.borrower_id_number
+                    != project.borrower.id_number):
+                raise IdentityNumberError(gettext(
+                        'reguarantee_base.msg_project_borrower_id_number',
+                        project=project.rec_name,
+                        id_number=project.borrower_id_number))
+
+    @classmethod
+    def check_modification(cls, mode, projects, values=None, external=False):
+        super().check_modification(
+            mode, projects, values=values, external=external)
+        if external and (
+                mode == 'create'
+                or (mode == 'write' and 'borrower' in values)):
+            cls.check_borrower_named(projects)
+
+    @classmethod
+    def check_borrower_named(cls, projects):
+        """Check the user of an institution links only borrowers it sees
+        (without these projects), or names by their identity number"""
+        pool = Pool()
+        Borrower = pool.get('reguarantee.borrower')
+        User = pool.get('res.user')
+        institutions = User.get_reguarantee_institutions()
+        if not institutions:
+            return
+        unnamed = {
+            p.borrower.id: p for p in projects
+            if p.borrower and p.borrower_id_number != p.borrower.id_number}
+        if not unnamed:
+            return
+        seen = Borrower.search([
+                ('id', 'in', list(unnamed)),
+                ['OR',
+                    ('create_uid', '=', Transaction().user),
+                    ('projects', 'where', [
+                            ('institution', 'in', institutions),
+                            ('id', 'not in', [p.id for p in projects]),
+                            ]),
+                    ],
+                ], order=[])
+        for borrower_id in unnamed.keys() - {b.id for b in seen}:
+            raise BorrowerAccessError(gettext(
+                    'reguarantee_base.msg_project_borrower_not_named',
+                    project=unnamed[borrower_id].rec_name))

@@ -9,6 +9,10 @@ class IdentityNumberError(ValidationError):
     pass
 
 
+class BorrowerAccessError(AccessError):
+    pass
+
+
 class AmountError(ValidationError):
     pass
 

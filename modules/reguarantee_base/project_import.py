@@ -24,7 +24,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.report import Report
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction, check_access
+from trytond.transaction import Transaction, check_access, without_check_access
 from trytond.wizard import (
     Button, StateReport, StateTransition, StateView, Wizard)
 
@@ -367,6 +367,12 @@ class ProjectImport(Wizard):
             if number in result.errors:
                 continue
             borrower = lookups.borrowers.get(record['id_number'])
+            if (borrower and record['borrower_kind']
+                    and borrower.kind != record['borrower_kind']):
+                error(number, 'borrower_kind',
+                    'msg_project_import_borrower_registered_kind',
+                    id_number=borrower.id_number, kind=borrower.kind_string)
+                continue
             if not borrower:
                 values = cls._get_borrower_values(record)
                 borrower = lookups.borrowers[record['id_number']] = Borrower(
@@ -431,11 +437,14 @@ class ProjectImport(Wizard):
                 lookups.contracts[contract.institution.id, contract.number] = (
                     contract)
         id_numbers = new_values('id_number', lookups.borrowers)
-        for sub_id_numbers in grouped_slice(id_numbers, MAX_PARAMS):
-            for borrower in Borrower.search([
-                        ('id_number', 'in', list(sub_id_numbers)),
-                        ]):
-                lookups.borrowers[borrower.id_number] = borrower
+        # A borrower is shared by the institutions (docs/borrowers.md): its
+        # identity number finds it even when the user may not read it yet
+        with without_check_access():
+            for sub_id_numbers in grouped_slice(id_numbers, MAX_PARAMS):
+                for borrower in Borrower.search([
+                            ('id_number', 'in', list(sub_id_numbers)),
+                            ]):
+                    lookups.borrowers[borrower.id_number] = borrower
 
     @classmethod
     def _create_projects(cls, result, projects, lookups, progress):
@@ -544,6 +553,7 @@ class ProjectImport(Wizard):
         project (copying a record costs less than setting its fields)"""
         project = copy.copy(base)
         project.borrower = borrower
+        project.borrower_id_number = borrower.id_number
         project.industry = record['industry'] or borrower.industry
         project.region = record['region'] or borrower.region
         project.bank = bank
@@ -563,6 +573,7 @@ class ProjectImport(Wizard):
             'contract': project.contract.id,
             'product': project.product.id,
             'borrower': project.borrower.id,
+            'borrower_id_number': project.borrower_id_number,
             'industry': project.industry,
             'region': project.region,
             'bank': project.bank.id,
