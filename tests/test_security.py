@@ -761,14 +761,6 @@ def test_shared_borrower(server, world):
         0, None, None) == [unseen['id']]
 
 
-#: Workflow models: their states are guarded server-side on branch guards
-#: (issue 17 item 1); until merged, their leaks are reported, not failed
-WORKFLOW_XFAIL = os.environ.get('SECURITY_WORKFLOW_STRICT') != '1'
-
-
-@pytest.mark.xfail(
-    WORKFLOW_XFAIL, reason="state guards of issue 17 item 1 (branch guards)",
-    strict=False)
 def test_workflow_writes(server, world):
     """Test no role writes the state of a workflow record, nor a field its
     state makes read-only"""
