@@ -135,10 +135,10 @@ def server(clusters):
     env.pop('TRYTOND_CONFIG', None)
     passfile = workdir / 'admin-password'
     passfile.write_text('failover-admin\n')
-    run([PYTHON, '-O', BIN / 'trytond-admin', '-c', conf, '-d', DATABASE,
-            '-u', 'reguarantee_base', '--activate-dependencies',
-            '--email', 'admin@example.com'],
-        log, dict(env, TRYTONPASSFILE=str(passfile)))
+    admin = [PYTHON, '-O', BIN / 'trytond-admin', '-c', conf,
+        '-d', DATABASE, '-u', 'reguarantee_base', '--activate-dependencies',
+        '--email', 'admin@example.com']
+    run(admin, log, dict(env, TRYTONPASSFILE=str(passfile)))
     setup = json.loads(run(
             [PYTHON, '-c', SETUP, DATABASE, conf, ROOT / 'scripts'],
             log, env))
