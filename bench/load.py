@@ -18,6 +18,9 @@ and stop by themselves, with a pause ("think time") between their actions:
 - the cockpit (15 %, committee): refresh the five graphs of the risk
   cockpit (search + read of each action's model and domain).
 
+The users log in during a ramp (--ramp); the measure of --duration
+seconds starts once every one is logged in, and the logins (and the
+operators' first look-ups, kind setup) are reported apart, over the ramp.
 Every call is timed by kind; the report gives per kind the count, the
 requests per second, p50/p95/p99 latency and the errors.  At the end every
 project whose submission or import succeeded is looked up and must exist
@@ -126,8 +129,10 @@ def percentile(values, p):
 class User(threading.Thread):
     "A simulated user of one role"
 
-    def __init__(self, number, role, login, options, stats, stop):
+    def __init__(self, number, role, login, options, stats, stop, go):
         super().__init__(daemon=True)
+        self.go = go
+        self.ready = threading.Event()
         self.number = number
         self.role = role
         self.login_name = login
@@ -170,6 +175,10 @@ class User(threading.Thread):
         except Exception:
             self.failed = True
             return
+        finally:
+            self.ready.set()
+        # the measure starts once every user is logged in
+        self.go.wait()
         actions = getattr(self, f'actions_{self.role}')()
         while not self.stop.is_set():
             action = self.random.choice(actions)
@@ -341,6 +350,7 @@ def load_average():
 def run_level(n, options):
     stats = Stats()
     stop = threading.Event()
+    go = threading.Event()
     roles = [r for role, weight, logins in ROLES
         for r in [(role, logins)] * weight]
     users = []
@@ -348,15 +358,23 @@ def run_level(n, options):
         # the mix of roles for any n: the i-th user of 100 has role i
         role, logins = roles[(i * 37) % len(roles)] if n > 1 else roles[0]
         users.append(User(i, role, logins[i % len(logins)], options, stats,
-                stop))
+                stop, go))
     load_before = load_average()
-    start = time.monotonic()
     ramp = options.ramp if options.ramp is not None else min(n / 10, 20)
+    login_start = time.monotonic()
     for user in users:
         user.start()
         time.sleep(ramp / n)
-    measure_start = time.monotonic()
-    # the latencies of the ramp are kept, the rates counted over the run
+    for user in users:
+        user.ready.wait(options.timeout * 5)
+    logins = time.monotonic() - login_start
+    # logins and set-up calls are reported apart (kinds login, setup)
+    with stats.lock:
+        setup_stats = ({k: stats.latencies.pop(k, [])
+                for k in ['login', 'setup']},
+            {k: stats.errors.pop(k, []) for k in ['login', 'setup']})
+    start = time.monotonic()
+    go.set()
     stop.wait(options.duration)
     stop.set()
     for user in users:
@@ -379,22 +397,33 @@ def run_level(n, options):
             }
     ok = sum(k['count'] for k in kinds.values())
     errors = sum(k['errors'] for k in kinds.values())
+    all_latencies = [v for vs in stats.latencies.values() for v in vs]
+    for kind in ['login', 'setup']:
+        values = setup_stats[0][kind]
+        kinds[kind] = {
+            'count': len(values),
+            'rps': len(values) / logins,
+            'p50': percentile(values, 50),
+            'p95': percentile(values, 95),
+            'p99': percentile(values, 99),
+            'errors': len(setup_stats[1][kind]),
+            'error_samples': sorted(set(setup_stats[1][kind]))[:3],
+            'busy_409': 0,
+            }
+        errors += len(setup_stats[1][kind])
     return {
         'users': n,
         'users_logged_in': sum(not u.failed for u in users),
         'roles': {r: sum(u.role == r for u in users) for r, _, _ in ROLES},
         'seconds': elapsed,
-        'measured_seconds': time.monotonic() - measure_start,
+        'login_seconds': logins,
         'requests': ok,
         'rps': ok / elapsed,
         'errors': errors,
         'all': {
-            'p50': percentile([v for vs in stats.latencies.values()
-                        for v in vs], 50),
-            'p95': percentile([v for vs in stats.latencies.values()
-                        for v in vs], 95),
-            'p99': percentile([v for vs in stats.latencies.values()
-                        for v in vs], 99),
+            'p50': percentile(all_latencies, 50),
+            'p95': percentile(all_latencies, 95),
+            'p99': percentile(all_latencies, 99),
             },
         'kinds': kinds,
         'projects_submitted': total,
@@ -411,7 +440,8 @@ def ms(value):
 
 def print_level(result, file=sys.stdout):
     print(f"\n{result['users']} users ({result['users_logged_in']} logged "
-        f"in; {result['roles']}), {result['seconds']:.0f} s, "
+        f"in in {result['login_seconds']:.0f} s; {result['roles']}), "
+        f"then {result['seconds']:.0f} s: "
         f"{result['requests']} requests, {result['rps']:.1f} req/s, "
         f"{result['errors']} errors; p50/p95/p99 "
         f"{ms(result['all']['p50'])}/{ms(result['all']['p95'])}/"
