@@ -17,7 +17,10 @@
 #
 # The server listens on 127.0.0.1 on a free port (and on a socket in the
 # folder), trusts every local connection (user postgres, no password) and
-# trades durability for speed (fsync off).  The binaries are taken from
+# trades durability for speed (fsync off).  PG_SERVER_OPTIONS adds server
+# options after these (the last one wins), e.g.
+# PG_SERVER_OPTIONS='-c synchronous_commit=on' (scripts/pg-standby.sh).
+# The binaries are taken from
 # /usr/lib/postgresql/<version>/bin (the newest; PG_BINDIR overrides); when
 # they are missing the Debian package `postgresql` is installed if running
 # as root.  initdb refuses to run as root, so as root the cluster runs as the
@@ -84,7 +87,8 @@ start() {
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
         -t 60 start -o "-c listen_addresses=127.0.0.1 -c port=$port \
 -c unix_socket_directories=$dir -c fsync=off -c synchronous_commit=off \
--c full_page_writes=off -c max_connections=200" >/dev/null \
+-c full_page_writes=off -c max_connections=200 \
+${PG_SERVER_OPTIONS:-}" >/dev/null \
         || { cat "$dir/server.log" >&2; rm -rf "$dir";
             die "PostgreSQL did not start"; }
     echo "$bindir" > "$dir/bindir"

@@ -6,6 +6,8 @@
 #   lint         flake8 and isort --check on the Python folders
 #   sqlite:<m>   each module's unittest + scenario doctests on SQLite
 #   pytest       the cross-module tests in tests/ (not tests/browser)
+#   failover     tests/test_failover.py: a synchronous standby promoted
+#                while projects are submitted (scripts/pg-standby.sh)
 #   postgresql:<m>  the module tests again on a throwaway PostgreSQL
 #   browser      scripts/browser-test.sh, when it exists
 # The last line printed is "N passed, M failed", counting stages.  Each
@@ -16,7 +18,7 @@
 # Environment:
 #   MODULES="a b"     only test these modules (default: every modules/*)
 #   SKIP="lint postgresql browser"  skip stages by name (install, lint,
-#                     sqlite, pytest, postgresql, browser)
+#                     sqlite, pytest, failover, postgresql, browser)
 #   FAIL_FAST=1       stop at the first failed stage
 #   STAGE_TIMEOUT=900 seconds before a stage is killed
 #   VERBOSE=1         stream every stage's output instead of logging it
@@ -168,9 +170,17 @@ if ! skipped pytest; then
     if compgen -G "$ROOT/tests/test_*.py" >/dev/null \
             || compgen -G "$ROOT/tests/*/test_*.py" >/dev/null; then
         stage pytest bash -c '"$0" -m pytest -q -rfE "$1" \
-            --ignore="$1/browser"; s=$?; [ $s -eq 5 ] && s=0; exit $s' \
+            --ignore="$1/browser" --ignore="$1/test_failover.py"; \
+            s=$?; [ $s -eq 5 ] && s=0; exit $s' \
             "$VPY" "$ROOT/tests"
     fi
+fi
+
+# --- failover to the synchronous standby (tests/test_failover.py) ------------
+# Its own stage: two PostgreSQL clusters and a database to initialise
+# (about two minutes).
+if ! skipped failover; then
+    stage failover "$VPY" -m pytest -q -rfE -s "$ROOT/tests/test_failover.py"
 fi
 
 # --- module tests on PostgreSQL ----------------------------------------------

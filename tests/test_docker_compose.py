@@ -63,7 +63,8 @@ def volume_targets(service):
 
 
 def test_services(services):
-    assert set(services) == {'postgres', *TRYTOND_SERVICES}
+    assert set(services) == {
+        'postgres', 'postgres-standby', *TRYTOND_SERVICES}
 
 
 def test_postgres(compose, services):
@@ -77,6 +78,29 @@ def test_postgres(compose, services):
     assert source in compose['volumes']
     assert 'pg_isready' in str(postgres['healthcheck']['test'])
     assert 'ports' not in postgres, "PostgreSQL must not be published"
+
+
+def test_postgres_standby(compose, services):
+    "Test the synchronous standby is optional and copies the primary"
+    primary, standby = services['postgres'], services['postgres-standby']
+    assert standby['image'] == primary['image']
+    assert standby['profiles'] == ['standby']
+    assert 'ports' not in standby, "PostgreSQL must not be published"
+    source = volume_targets(standby)['/var/lib/postgresql/data']
+    assert source in compose['volumes']
+    assert source != volume_targets(primary)['/var/lib/postgresql/data']
+    script = volume_targets(standby)['/usr/local/bin/standby.sh']
+    text = (ROOT / script).read_text()
+    assert 'pg_basebackup' in text and ' -R ' in text
+    env = environment(standby)
+    assert "application_name=$NAME" in text
+    assert env['POSTGRES_STANDBY_NAME'] == 'standby1'
+    # no standby by default: a commit waiting for an absent one would hang
+    assert ('synchronous_standby_names='
+        '${POSTGRES_SYNCHRONOUS_STANDBY_NAMES:-}') in command(primary)
+    init = volume_targets(primary)[
+        '/docker-entrypoint-initdb.d/replication.sh']
+    assert 'host replication' in (ROOT / init).read_text()
 
 
 @pytest.mark.parametrize('name', TRYTOND_SERVICES)
@@ -94,7 +118,9 @@ def test_trytond_environment(compose, services, name):
     env = environment(service)
     uri = env['TRYTOND_DATABASE__URI']
     assert uri.startswith('postgresql://tryton:${POSTGRES_PASSWORD:?')
-    assert uri.endswith('@postgres:5432/')
+    # the writable one of the primary and the standby
+    assert uri.endswith(
+        '@${POSTGRES_HOSTS:-postgres:5432}/?target_session_attrs=read-write')
     assert env['TRYTOND_DATABASE__PATH'] == DATA_PATH
     assert env['TRYTOND_WEB__ROOT'] == '/opt/sao'
     assert env['TRYTOND_QUEUE__WORKER'] == 'True'
