@@ -11,4 +11,5 @@ class Cron(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         cls.method.selection.append(
-            ('reguarantee.review.meeting|remind_votes', "Remind Missing Review Votes"))
+            ('reguarantee.review.meeting|remind_votes',
+                "Remind Missing Review Votes"))

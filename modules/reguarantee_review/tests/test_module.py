@@ -6,12 +6,12 @@ import unittest
 from decimal import Decimal
 
 from trytond.exceptions import UserError
-from trytond.model.exceptions import SQLConstraintError
+from trytond.model.exceptions import AccessError, SQLConstraintError
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
-from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.modules.reguarantee_base.tests import (
     WorkflowGuardTestMixin, ZhCNTranslationTestMixin)
+from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.modules.reguarantee_review.exceptions import (
     MeetingError, VoteError)
 from trytond.modules.reguarantee_review.rule import (
@@ -229,25 +229,34 @@ class ReguaranteeReviewTestCase(
                                 'item': item.id, 'member': member.id,
                                 'vote': vote}])
 
+            def check(member, user=None):
+                "Check the creation of a vote, whose failure is not undone"
+                with Transaction().set_user(user or member.user.id):
+                    Vote.check_modification('create', [Vote(
+                                item=item, member=member, vote='approve')],
+                        external=True)
+
             # draft: no vote
             with self.assertRaises(VoteError):
-                vote(member)
+                check(member)
             Meeting.convene([meeting])
             # for somebody else
             with self.assertRaises(VoteError):
-                vote(member, user=other.user.id)
+                check(member, user=other.user.id)
             # a non-voting member
             with self.assertRaises(VoteError):
-                vote(observer)
+                check(observer)
             cast, = vote(member)
-            # once
-            with self.assertRaises(SQLConstraintError):
-                vote(member, 'reject')
             # kept
-            with self.assertRaises(VoteError):
+            with self.assertRaises(AccessError):
                 with Transaction().set_user(member.user.id), \
                         Transaction().set_context(_check_access=True):
                     Vote.write([cast], {'vote': 'reject'})
+            # even with write access
+            cast = Vote(cast.id)
+            with self.assertRaises(VoteError):
+                Vote.check_modification(
+                    'write', [cast], {'vote': 'reject'}, external=True)
             with self.assertRaises(VoteError):
                 Vote.delete([cast])
             # the agenda is closed
@@ -256,6 +265,9 @@ class ReguaranteeReviewTestCase(
                     Item.create([{
                                 'meeting': meeting.id,
                                 'origin': str(project)}])
+            # once (the last check: the failed insert ends the transaction)
+            with self.assertRaises(SQLConstraintError):
+                vote(member, 'reject')
 
     @with_transaction()
     def test_meeting_close_carries_deferred(self):
@@ -276,7 +288,8 @@ class ReguaranteeReviewTestCase(
             Vote.create([
                     {'item': approved.id, 'member': m.id, 'vote': 'approve'}
                     for m in meeting.members]
-                + [{'item': deferred.id, 'member': chair.id,
+                + [{
+                        'item': deferred.id, 'member': chair.id,
                         'vote': 'approve'}])
             Meeting.close([meeting])
             # 3 of 3 approve; 1 of 3 present: no quorum
@@ -303,7 +316,6 @@ class ReguaranteeReviewTestCase(
             self.assertEqual(
                 sorted(n.user.id for n in notifications),
                 sorted([u.id for u in users] * 2))
-
 
     @with_transaction()
     def test_project_file_needs_review(self):
