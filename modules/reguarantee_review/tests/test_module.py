@@ -13,7 +13,7 @@ from trytond.modules.reguarantee_base.tests import (
     WorkflowGuardTestMixin, ZhCNTranslationTestMixin)
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.modules.reguarantee_review.exceptions import (
-    MeetingError, VoteError)
+    MeetingError, ReviewRequiredError, VoteError)
 from trytond.modules.reguarantee_review.rule import (
     TWO_THIRDS, Ballot, decide, share)
 from trytond.pool import Pool
@@ -353,6 +353,38 @@ class ReguaranteeReviewTestCase(
             self.assertEqual(big.review_items, (item,))
             Project.file([big])
             self.assertEqual(big.state, 'filed')
+
+    @with_transaction()
+    def test_compensation_approve_needs_review(self):
+        "Test a compensation above the review amount needs the committee"
+        pool = Pool()
+        Compensation = pool.get('reguarantee.compensation')
+        Configuration = pool.get('reguarantee.configuration')
+        company = create_company()
+        with set_company(company):
+            projects = self.create_projects(company, 2)
+            compensations = Compensation.create([{
+                        'project': project.id,
+                        'default_date': dt.date(2024, 6, 1),
+                        'principal': amount,
+                        'interest': Decimal(0),
+                        'amount_paid_by_institution': amount,
+                        'claim_amount': amount * Decimal('0.2'),
+                        'state': 'submitted',
+                        } for project, amount in zip(projects, [
+                            Decimal('300000'), Decimal('200000')])])
+            configuration = Configuration(1)
+            # claims: 60,000 and 40,000
+            configuration.review_compensation_amount = Decimal('50000')
+            configuration.save()
+            big, small = compensations
+            self.assertEqual(
+                [big.review_required, small.review_required], [True, False])
+            with self.assertRaises(ReviewRequiredError) as cm:
+                Compensation.approve([big])
+            self.assertIn(big.rec_name, cm.exception.message)
+            Compensation.approve([small])
+            self.assertEqual(small.state, 'approved')
 
 
 del ModuleTestCase
