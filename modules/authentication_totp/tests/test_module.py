@@ -12,8 +12,7 @@ from trytond.exceptions import LoginException
 from trytond.model.exceptions import AccessError
 from trytond.modules.authentication_totp import sms
 from trytond.modules.authentication_totp.exceptions import EnrolmentError
-from trytond.modules.authentication_totp.res import (
-    RECOVERY_CODES, hash_code)
+from trytond.modules.authentication_totp.res import RECOVERY_CODES, hash_code
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
