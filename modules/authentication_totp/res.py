@@ -70,10 +70,14 @@ class Group(metaclass=PoolMeta):
 
 class User(metaclass=PoolMeta):
     __name__ = 'res.user'
-    # Never readable nor writable through RPC (ir.model.field.access of
-    # res.xml, and read() blanks it as trytond does for password_hash)
-    totp_secret = fields.Char("Authenticator Secret", strip=False)
-    totp_last_counter = fields.Integer("Authenticator Last Counter")
+    # Never readable, writable nor searchable through RPC, by anyone
+    # (ir.model.field.access of res.xml; read() blanks it too, as trytond
+    # does for password_hash); lazy so that clients reading every eager
+    # field of a user (proteus) do not ask for them
+    totp_secret = fields.Char(
+        "Authenticator Secret", strip=False, loading='lazy')
+    totp_last_counter = fields.Integer(
+        "Authenticator Last Counter", loading='lazy')
     totp_enrolled = fields.DateTime("Authenticator Enrolled", readonly=True)
     recovery_codes_left = fields.Function(
         fields.Integer("Recovery Codes Left"), 'get_recovery_codes_left')
@@ -386,6 +390,18 @@ class Enrol(Wizard):
         'authentication_totp.enrol_done_view_form', [
             Button("Close", 'end', 'tryton-close', default=True),
             ])
+
+    @classmethod
+    def check_access(cls):
+        # The wizard works on the current user only, whatever the active
+        # records: it needs no write access on res.user (the preferences'
+        # button runs it with active_model res.user)
+        context = Transaction().context
+        if context.get('active_model') == 'res.user':
+            with Transaction().set_context(
+                    active_model=None, active_id=None, active_ids=None):
+                return super().check_access()
+        return super().check_access()
 
     @property
     def user(self):

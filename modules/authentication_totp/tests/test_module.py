@@ -13,6 +13,8 @@ from trytond.model.exceptions import AccessError
 from trytond.modules.authentication_totp import sms
 from trytond.modules.authentication_totp.exceptions import EnrolmentError
 from trytond.modules.authentication_totp.res import RECOVERY_CODES, hash_code
+from trytond.modules.reguarantee_base.tests.translation import (
+    ZhCNTranslationTestMixin)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction
@@ -35,7 +37,7 @@ def set_config(test, section, option, value):
         test.addCleanup(config.set, section, option, old)
 
 
-class AuthenticationTOTPTestCase(ModuleTestCase):
+class AuthenticationTOTPTestCase(ZhCNTranslationTestMixin, ModuleTestCase):
     "Test Authentication TOTP module"
     module = 'authentication_totp'
 
@@ -181,6 +183,10 @@ class AuthenticationTOTPTestCase(ModuleTestCase):
                 User.write([user], {'totp_secret': 'A' * 32})
             with self.assertRaises(AccessError):
                 User.search([('totp_secret', '!=', None)])
+            # an administrator copies a user without his authenticator
+            copy, = User.copy([user], {'login': 'staff2'})
+        self.assertIsNone(User._get_totp(copy.id)[0])
+        self.assertIsNotNone(User._get_totp(user.id)[0])
 
     @with_transaction()
     def test_login_log(self):
