@@ -92,12 +92,19 @@ class User(metaclass=PoolMeta):
                 'totp_enrolled', 'recovery_codes_left',
                 'second_factor_required'])
         cls._buttons.update({
-                'totp_enrol': {},
                 'totp_reset': {
                     'invisible': ~Bool(Eval('totp_enrolled')),
                     'depends': ['totp_enrolled'],
                     },
                 })
+
+    @classmethod
+    def set_preferences(cls, values):
+        # shown in the preferences, changed only by the enrolment and reset
+        values = {k: v for k, v in values.items() if k not in {
+                'totp_enrolled', 'recovery_codes_left',
+                'second_factor_required'}}
+        super().set_preferences(values)
 
     @classmethod
     def read(cls, ids, fields_names):
@@ -228,11 +235,6 @@ class User(metaclass=PoolMeta):
                         where=table.id == user_id))
                 return True
         return False
-
-    @classmethod
-    @ModelView.button_action('authentication_totp.wizard_enrol')
-    def totp_enrol(cls, users):
-        pass
 
     @classmethod
     @ModelView.button
@@ -394,8 +396,8 @@ class Enrol(Wizard):
     @classmethod
     def check_access(cls):
         # The wizard works on the current user only, whatever the active
-        # records: it needs no write access on res.user (the preferences'
-        # button runs it with active_model res.user)
+        # records: it needs no write access on res.user when it is run from
+        # a user's form
         context = Transaction().context
         if context.get('active_model') == 'res.user':
             with Transaction().set_context(

@@ -31,6 +31,11 @@ with Transaction().start(sys.argv[1], 0) as transaction:
     admin, = User.search([('login', '=', 'admin')])
     # enrolled one minute ago, as the wizard does
     User.enrol_totp(admin, sys.argv[2], int(time.time() // 30) - 2)
+    # a user of no group, who logs in with the password until he enrols
+    User.create([{
+                'name': "Staff", 'login': 'staff',
+                'password': 'staff-browser-password',
+                }])
     # no module configuration wizard at the first login
     Item = Pool(sys.argv[1]).get('ir.module.config_wizard.item')
     Item.write(Item.search([]), {'state': 'done'})
@@ -101,14 +106,16 @@ def totp_page(request, browser):
         context.close()
 
 
-def login(page, url, password, code):
+def login(page, url, password, code, user='admin'):
     page.goto(url)
     page.locator('#login').wait_for()
-    page.locator('#login').fill('admin')
+    page.locator('#login').fill(user)
     page.locator('#login').press('Enter')
     entry = page.locator('#ask-dialog-entry')
     entry.fill(password)
     entry.press('Enter')
+    if code is None:
+        return
     # the second step asks for the code, with the module's message
     dialog = page.locator('.modal.in').filter(
         has_text="Code of the authenticator app")
@@ -134,3 +141,36 @@ def test_totp_login(totp_server, totp_page):
     page.locator('#menu div.column-char').first.wait_for()
     expect(page.locator('#user-preferences > a')).to_contain_text(
         'Administrator')
+
+
+def test_totp_enrol(totp_server, totp_page):
+    "Test a user enrols himself, then logs in with a code"
+    page = totp_page
+    login(page, totp_server, 'staff-browser-password', None, user='staff')
+    expect(page.locator('#user-preferences > a')).to_contain_text('Staff')
+
+    # the menu entry every user has
+    page.locator('#menu div.column-char').filter(
+        has_text='Enrol Authenticator').first.click()
+
+    wizard = page.locator('.modal.in').filter(has_text='Secret Key')
+    expect(wizard.locator('.form-image img.center-block')).to_be_visible()
+    secret = wizard.locator('input[name="secret"]')
+    expect(secret).not_to_have_value('')
+    totp = pyotp.TOTP(secret.input_value())
+    wizard.locator('input[name="code"]').fill(totp.now())
+    wizard.locator('.modal-footer button').filter(
+        has_text='Confirm').click()
+
+    done = page.locator('.modal.in').filter(has_text='Recovery Codes')
+    codes = done.locator('textarea')
+    expect(codes).not_to_have_value('')
+    codes = codes.input_value().split()
+    assert len(codes) == 10
+    done.locator('.modal-footer button').filter(has_text='Close').click()
+
+    # a recovery code logs in (the app's code of this period is used)
+    page.context.clear_cookies()
+    login(page, totp_server, 'staff-browser-password', codes[0],
+        user='staff')
+    expect(page.locator('#user-preferences > a')).to_contain_text('Staff')

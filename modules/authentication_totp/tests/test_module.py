@@ -186,6 +186,12 @@ class AuthenticationTOTPTestCase(ZhCNTranslationTestMixin, ModuleTestCase):
             # an administrator copies a user without his authenticator
             copy, = User.copy([user], {'login': 'staff2'})
         self.assertIsNone(User._get_totp(copy.id)[0])
+        # nor does the user forget his enrolment from his preferences
+        with Transaction().set_user(user.id):
+            User.set_preferences({'totp_enrolled': None, 'name': "Staff"})
+        user = User(user.id)
+        self.assertEqual(user.name, "Staff")
+        self.assertTrue(user.totp_enrolled)
         self.assertIsNotNone(User._get_totp(user.id)[0])
 
     @with_transaction()
