@@ -6,6 +6,11 @@
 #   make test       the whole suite (scripts/test.sh); see its header for
 #                   MODULES=, SKIP=, FAIL_FAST=, VERBOSE=
 #   make lint       flake8 + isort --check
+#   make backup     back up a database and its attachments
+#                   (scripts/backup.py; BACKUP_DATABASE=, BACKUP_DIR=,
+#                   BACKUP_KEEP=, BACKUP_COPY=)
+#   make restore    restore a backup into a new database (BACKUP=,
+#                   RESTORE_DATABASE=, RESTORE_FORCE=1)
 #   make format     isort the Python files in place
 #   make clean      stop the demo, remove var/ (databases, sao, caches,
 #                   logs) and __pycache__ folders; keeps .venv
@@ -17,7 +22,7 @@ PY := $(VENV)/bin/python
 LINT_DIRS = $(patsubst $(ROOT)/%,%,$(wildcard $(addprefix $(ROOT)/,\
 	modules tests scripts simulators bench)))
 
-.PHONY: install demo stop test lint format clean distclean
+.PHONY: install demo stop test lint format clean distclean backup restore
 
 install:
 	cd $(ROOT) && scripts/install.sh
@@ -30,6 +35,12 @@ stop:
 
 test:
 	cd $(ROOT) && scripts/test.sh
+
+backup:
+	cd $(ROOT) && $(PY) scripts/backup.py backup
+
+restore:
+	cd $(ROOT) && $(PY) scripts/backup.py restore
 
 lint:
 	cd $(ROOT) && $(PY) -m flake8 $(LINT_DIRS) \

@@ -15,10 +15,12 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from simulators.cms import CMSApp
 from simulators.fund import FundApp
+from simulators.sms import SMSApp
 
 APPS = {
     'fund': FundApp,
     'cms': CMSApp,
+    'sms': SMSApp,
     }
 logger = logging.getLogger('simulators')
 

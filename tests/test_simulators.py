@@ -301,6 +301,46 @@ def test_cms_faults(cms):
         url, json={'name': "X"}, headers=CMS).status_code == 201
 
 
+def test_sms_send_and_errors():
+    "Test the SMS gateway keeps the valid messages and refuses the others"
+    with Simulator('sms', tokens=['sms-token'],
+            options={'reject': ['+8613900000000']}) as sms:
+        url = sms.url + 'api/v1/messages'
+        headers = {'Authorization': 'Bearer sms-token'}
+        response = requests.post(url, json={
+                'to': '+8613800000000', 'text': "code 123456"},
+            headers=headers, timeout=5)
+        assert response.status_code == 201
+        message = response.json()
+        assert message['id'] == 'M000001'
+        assert message['status'] == 'accepted'
+        response = requests.get(
+            f"{url}/{message['id']}", headers=headers, timeout=5)
+        assert response.json()['text'] == "code 123456"
+
+        for body, status, code in [
+                ({'to': '13800000000', 'text': "x"}, 400, 'INVALID_NUMBER'),
+                ({'to': '+8613800000000', 'text': ""}, 400,
+                    'INVALID_MESSAGE'),
+                ({'to': '+8613800000000', 'text': "x" * 501}, 400,
+                    'INVALID_MESSAGE'),
+                ({'to': '+8613800000000', 'text': "x", 'cc': "y"}, 400,
+                    'INVALID_MESSAGE'),
+                ({'to': '+8613900000000', 'text': "x"}, 422,
+                    'UNDELIVERABLE'),
+                ]:
+            response = requests.post(
+                url, json=body, headers=headers, timeout=5)
+            assert (response.status_code, response.json()['code']) == (
+                status, code), body
+        response = requests.post(url, json={
+                'to': '+8613800000000', 'text': "x"},
+            headers={'Authorization': 'Bearer wrong'}, timeout=5)
+        assert response.status_code == 401
+        assert [m['id'] for m in sms.app.state()['messages']] == [
+            'M000001']
+
+
 def test_launcher(tmp_path):
     "python -m simulators starts a server, writes its port, stops on TERM"
     port_file = tmp_path / 'port'
