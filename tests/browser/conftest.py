@@ -4,9 +4,14 @@
 """Fixtures of the browser tests (run them with scripts/browser-test.sh).
 
 A throwaway SQLite database is created in a temporary folder with the
-reguarantee modules, English and Chinese; scripts/demo_data.py adds the
-company and one user per role; trytond serves it with sao on a free port of
-127.0.0.1; Playwright drives the Debian chromium, headless.
+reguarantee modules, English and Chinese; the simulators of the National
+Fund and of the CMS start on free ports (as scripts/demo.sh starts them);
+scripts/demo_data.py adds the demo data (company, one user per role, ...)
+pointing to them; trytond serves it with sao on a free port of 127.0.0.1
+and the queue worker runs its tasks (filings, CMS pushes); Playwright
+drives the Debian chromium, headless.  The variables DEMO_FUND_URL,
+DEMO_FUND_TOKEN_FILE, DEMO_CMS_URL and DEMO_CMS_TOKEN_FILE are given to
+demo_data.py, trytond and the worker alike.
 
 Environment:
     BROWSER_TEST_LANG       language of the users: en (default) or zh_CN
@@ -15,6 +20,8 @@ Environment:
     BROWSER_TEST_ARTIFACTS  folder of the screenshots, pages and logs saved
                             when a test fails (default var/test-artifacts)
     BROWSER_TEST_KEEP=1     keep the temporary database folder
+    BROWSER_TEST_REUSE=DIR  use the database kept in DIR as it is (faster
+                            runs while writing a test; not for CI)
     BROWSER_TEST_SCREENSHOTS=1  also save a screenshot of each step there
     SAO_ROOT                sao's package folder (default var/sao/package)
     CHROMIUM                the browser (default /usr/bin/chromium)
@@ -136,10 +143,15 @@ def start_simulator(name, workdir, started, timeout=30):
     a random token, its process given to started; return its URL and token
     file"""
     token_file = workdir / f'{name}-token'
-    token_file.write_text(secrets.token_urlsafe(12) + '\n')
     port_file = workdir / f'simulator-{name}.port'
+    port = 0
+    if token_file.exists() and port_file.exists():  # a kept database's
+        port = int(port_file.read_text().strip())
+        port_file.unlink()
+    else:
+        token_file.write_text(secrets.token_urlsafe(12) + '\n')
     command = [PYTHON, '-m', 'simulators', name, '--host', '127.0.0.1',
-        '--port', '0', '--token-file', str(token_file),
+        '--port', str(port), '--token-file', str(token_file),
         '--port-file', str(port_file)]
     config = ROOT / 'scripts' / f'demo-{name}.json'
     if config.exists():  # the demo's options (delays, rejections)
@@ -178,11 +190,18 @@ def pytest_report_header(config):
 def tryton_server():
     "A fresh database served by trytond with sao, stopped at the end"
     root = sao_root()
-    workdir = Path(tempfile.mkdtemp(prefix='reguarantee-browser-'))
+    reuse = os.environ.get('BROWSER_TEST_REUSE')
+    if reuse:  # a database kept by BROWSER_TEST_KEEP=1, as it is
+        workdir = Path(reuse)
+        port = int(re.search(
+                r'listen = 127\.0\.0\.1:(\d+)',
+                (workdir / 'test.conf').read_text()).group(1))
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix='reguarantee-browser-'))
+        port = free_port()
     db_dir = workdir / 'db'
-    db_dir.mkdir()
+    db_dir.mkdir(exist_ok=True)
     log = workdir / 'setup.log'
-    port = free_port()
     url = f'http://127.0.0.1:{port}/'
     env = os.environ.copy()
     env.pop('TRYTOND_CONFIG', None)
@@ -204,7 +223,8 @@ def tryton_server():
             if (ROOT / 'trytond.conf').exists() else []), test_conf]
     passfile = workdir / 'admin-password'
     passfile.write_text(f'{ADMIN_PASSWORD}\n')
-    (db_dir / f'{DATABASE}.sqlite').touch()
+    if not reuse:
+        (db_dir / f'{DATABASE}.sqlite').touch()
 
     # The Fund's and the CMS's simulators (as scripts/demo.sh starts them):
     # demo_data.py points the configuration to them; trytond and the queue
@@ -226,17 +246,18 @@ def tryton_server():
             env[f'DEMO_{name.upper()}_TOKEN_FILE'] = str(token_file)
 
         start = time.monotonic()
-        run([
-                PYTHON, BIN / 'trytond-admin', *config, '-d', DATABASE,
-                '-u', *MODULES, '--activate-dependencies', '-l', 'zh_CN',
-                '--email', 'admin@example.com'],
-            dict(env, TRYTONPASSFILE=str(passfile)), log)
         summary_file = workdir / 'summary.json'
-        run([
-                PYTHON, ROOT / 'scripts' / 'demo_data.py', *config,
-                '-d', DATABASE, '--language', LANGUAGE,
-                '--summary', summary_file],
-            env, log)
+        if not reuse:
+            run([
+                    PYTHON, BIN / 'trytond-admin', *config, '-d', DATABASE,
+                    '-u', *MODULES, '--activate-dependencies', '-l', 'zh_CN',
+                    '--email', 'admin@example.com'],
+                dict(env, TRYTONPASSFILE=str(passfile)), log)
+            run([
+                    PYTHON, ROOT / 'scripts' / 'demo_data.py', *config,
+                    '-d', DATABASE, '--language', LANGUAGE,
+                    '--summary', summary_file],
+                env, log)
         summary = json.loads(summary_file.read_text())
         setup_time = time.monotonic() - start
 
@@ -273,7 +294,7 @@ def tryton_server():
     finally:
         for process in reversed(processes):
             stop(process)
-        if os.environ.get('BROWSER_TEST_KEEP'):
+        if os.environ.get('BROWSER_TEST_KEEP') or reuse:
             print(f"\n[browser] kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -188,8 +188,9 @@ class Sao:
         return self.page.locator('#menu div.column-char').filter(
             has_text=re.compile('^%s$' % re.escape(name)))
 
-    def open_menu(self, *path):
-        "Open the action of the menu path (names as the user sees them)"
+    def open_menu(self, *path, tab=True):
+        """Open the action of the menu path (names as the user sees them);
+        tab: whether it opens a tab (a wizard opens a dialog)"""
         for parent, child in zip(path, path[1:]):
             entry = self._menu_entry(child)
             if not entry.first.is_visible():
@@ -200,7 +201,18 @@ class Sao:
         tabs = self.page.locator('#tablist > li')
         count = tabs.count()
         self._menu_entry(path[-1]).first.click()
-        expect(tabs).to_have_count(count + 1)
+        if tab:
+            expect(tabs).to_have_count(count + 1)
+        self.wait_idle()
+
+    def close_tabs(self):
+        "Close every tab (as its cross does; sao asks about unsaved changes)"
+        self.page.evaluate("""() => {
+            for (const tab of [...Sao.Tab.tabs]) {
+                tab.close();
+            }
+        }""")
+        expect(self.page.locator('#tablist > li')).to_have_count(0)
         self.wait_idle()
 
     @property
@@ -236,7 +248,10 @@ class Sao:
         # in its hashchange handler; when that handler runs after the switch
         # to the form has begun (as with an instant double click), the URLs
         # differ and sao opens the record in a second tab.
-        rows.first.click()
+        # on the cell of the text: the middle of the row may be a link
+        # (a many2one), which opens the linked record in another tab
+        cell = rows.first.locator('td').filter(has_text=text)
+        (cell.first if cell.count() else rows.first).click()
         self.wait_idle()
         self.flush_events()
         self.toolbar_button('switch_').click()
@@ -365,6 +380,9 @@ class JsonRpc:
         token = f'{login}:{user_id}:{session}'
         self.auth = 'Session ' + base64.b64encode(token.encode()).decode()
         self.user_id = user_id
+        # the user's context (company, language) as sao sends it
+        self.context = {}
+        self.context = self.model('res.user', 'get_preferences', True)
 
     def call(self, method, *params):
         request = urllib.request.Request(
@@ -381,7 +399,7 @@ class JsonRpc:
         return result['result']
 
     def model(self, model, method, *params):
-        return self.call(f'model.{model}.{method}', *params, {})
+        return self.call(f'model.{model}.{method}', *params, self.context)
 
     def menu_path(self, model=None, wizard=None):
         """The names of the menu entries (as the user sees them) down to the

@@ -64,6 +64,7 @@ class CrawlRpc(JsonRpc):
         previous = preferences.get('language') or 'en'
         if previous != code:
             self.model('res.user', 'set_preferences', {'language': code})
+            self.context['language'] = code
         return previous
 
     def menus(self):
@@ -75,8 +76,7 @@ class CrawlRpc(JsonRpc):
 
     def bound_wizards(self):
         "{model: [wizard action]} of the project's wizards the user may run"
-        groups = set(self.model(
-                'res.user', 'get_preferences', True).get('groups', []))
+        groups = set(self.context.get('groups', []))
         wizards = {}
         for action in self.model(
                 'ir.action.wizard', 'search_read',
