@@ -29,17 +29,20 @@ Environment:
     CRAWL_LANG         the users' language during the crawl (default zh_CN)
     CRAWL_SCREENSHOTS  folder of the screenshots (default var/test-logs/crawl)
     CRAWL_MENUS        only the menu entries whose path contains this text
+    CRAWL_JOBS         how many roles are crawled at the same time (2)
 """
 import os
 import re
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, DATABASE, ROOT
+from conftest import CHROMIUM, CHROMIUM_ARGS, DATABASE, ROOT
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import sync_playwright
 from sao_client import JsonRpc, Sao
 
 LANGUAGE = os.environ.get('CRAWL_LANG', 'zh_CN')
@@ -53,6 +56,8 @@ PROCESSING_GRACE = 10
 MAX_SWITCHES = 6
 #: how long sao may take to open a screen
 OPEN_TIMEOUT = 20
+#: how many roles are crawled at the same time
+JOBS = int(os.environ.get('CRAWL_JOBS', 2))
 
 
 class CrawlRpc(JsonRpc):
@@ -91,7 +96,7 @@ class CrawlRpc(JsonRpc):
 
 
 def roles(server):
-    "[(login, password, role)]: one user per role, then the administrator"
+    "[(login, password, role)]: one user per role and the administrator"
     seen, result = set(), []
     for user in server.users.values():
         if user['role'] not in seen:
@@ -100,6 +105,8 @@ def roles(server):
     only = os.environ.get('CRAWL_ROLES', '').split()
     if only:
         result = [r for r in result if r[0] in only]
+    # the administrator sees the most: first, for the jobs to end together
+    result.sort(key=lambda r: r[0] != 'admin')
     return result
 
 
@@ -264,6 +271,7 @@ class Crawler:
                     records: screen.group.length,
                     first: screen.group.length ? screen.group[0].id : null,
                     can_new: button('new_'),
+                    views: screen.views.length + screen.view_to_load.length,
                     // views of the action (a list without form: a report)
                     has_form: !tab.attributes.mode
                         || tab.attributes.mode.includes('form'),
@@ -402,6 +410,7 @@ class Crawler:
     def crawl_tab(self, state):
         "Every view of the tab, the first record's form and a new record"
         tabs = state['tabs']
+        seen = {(state['view'], state['view_id'])}
         if state['view'] == 'tree' and state['records']:
             self.opened_models.setdefault(state['model'], state['first'])
             if state['has_form']:
@@ -410,19 +419,24 @@ class Crawler:
                 state = self.tab_state()
                 if state['tabs'] > tabs:  # it opened a related action
                     return
-        seen = {(state['view'], state['view_id'])}
-        for _ in range(MAX_SWITCHES):
-            if not state['can_switch']:
+                seen.add((state['view'], state['view_id']))
+        # the other views of the action, in the order of the switch button
+        for _ in range(min(state['views'] + 1, MAX_SWITCHES)):
+            if len(seen) >= state['views'] or not state['can_switch']:
                 break
             before = (state['view'], state['view_id'])
-            if not self.step('switch', lambda: self.switch(before)):
+            try:
+                self.switch(before)
+                self.settle()
+            except Exception as exception:  # noqa: BLE001
+                self.fail('switch', exception)
                 return
             state = self.tab_state()
             key = (state['view'], state['view_id'])
-            if key in seen:
-                break
-            seen.add(key)
-        if state['can_new']:
+            if key not in seen:
+                seen.add(key)
+                self.shot(state['view'])
+        if state['can_new'] and state['has_form']:
             self.step('new', self.new_record)
 
     def switch(self, before):
@@ -503,21 +517,38 @@ def crawl_role(browser, server, login, password, folder):
     return crawler
 
 
-def test_crawl_every_screen(browser, tryton_server):
+def crawl_in_thread(server, login, password, role):
+    """Crawl a role with a browser of its own (Playwright's sync API wants
+    one instance per thread); return its figures, problems and notes"""
+    start = time.monotonic()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            crawler = crawl_role(
+                browser, server, login, password, SCREENSHOTS / login)
+        finally:
+            browser.close()
+    figure = (login, role, crawler.screens, len(crawler.problems),
+        time.monotonic() - start)
+    return (figure,
+        [(login, screen, message) for screen, message in crawler.problems],
+        [(login, screen, message) for screen, message in crawler.notes])
+
+
+def test_crawl_every_screen(tryton_server):
     if SCREENSHOTS.exists():
         shutil.rmtree(SCREENSHOTS)
     problems, notes, figures = [], [], []
     start = time.monotonic()
-    for login, password, role in roles(tryton_server):
-        role_start = time.monotonic()
-        crawler = crawl_role(
-            browser, tryton_server, login, password, SCREENSHOTS / login)
-        figures.append((login, role, crawler.screens,
-                len(crawler.problems), time.monotonic() - role_start))
-        problems += [(login, screen, message)
-            for screen, message in crawler.problems]
-        notes += [(login, screen, message)
-            for screen, message in crawler.notes]
+    # the roles in parallel: the browser and the server take turns
+    with ThreadPoolExecutor(max_workers=JOBS) as pool:
+        for figure, role_problems, role_notes in pool.map(
+                lambda role: crawl_in_thread(tryton_server, *role),
+                roles(tryton_server)):
+            figures.append(figure)
+            problems += role_problems
+            notes += role_notes
     total = time.monotonic() - start
     print(f"\n[crawl] {len(figures)} roles, "
         f"{sum(f[2] for f in figures)} screens in {total:.0f} s "
