@@ -272,6 +272,7 @@ class Crawler:
                     first: screen.group.length ? screen.group[0].id : null,
                     can_new: button('new_'),
                     views: screen.views.length + screen.view_to_load.length,
+                    domains: tab.el.find('.tab-domain li a').length,
                     // views of the action (a list without form: a report)
                     has_form: !tab.attributes.mode
                         || tab.attributes.mode.includes('form'),
@@ -288,20 +289,26 @@ class Crawler:
             visible=True).count() > 0
 
     def close_wizard(self):
-        "Cancel the wizard dialog shown (its end button, as Esc does)"
+        """Cancel the wizard dialog shown with its end button (a click while
+        sao still builds the step is ignored by sao: tried again)"""
         dialog = self.page.locator('.wizard-dialog').filter(
             visible=True).last
-        # the button of the end state is a link (unless it is the default)
         end = dialog.locator('.modal-footer button.btn-link')
-        if end.count():
-            end.last.click()
-        else:
-            dialog.press('Escape')
-        self.sao.wait_quiet()
-        try:
-            dialog.wait_for(state='hidden', timeout=5000)
-        except PlaywrightTimeoutError:
-            raise Problem("the wizard cannot be cancelled (no end button)")
+        other = dialog.locator('.modal-footer button:not(.btn-primary)')
+        for _ in range(3):
+            if end.count():
+                end.last.click()
+            elif other.count():  # "Cancel" comes first
+                other.first.click()
+            else:
+                dialog.press('Escape')
+            self.sao.wait_quiet()
+            try:
+                dialog.wait_for(state='hidden', timeout=3000)
+                return
+            except PlaywrightTimeoutError:
+                pass
+        raise Problem("the wizard cannot be cancelled")
 
     def close_tabs(self):
         """Close every tab without saving anything; note the records that
@@ -411,6 +418,12 @@ class Crawler:
         "Every view of the tab, the first record's form and a new record"
         tabs = state['tabs']
         seen = {(state['view'], state['view_id'])}
+        if (state['view'] == 'tree' and not state['records']
+                and state['domains'] > 1):
+            # the first tab of the list is empty: its last one (all)
+            if not self.step('all', self.last_domain):
+                return
+            state = self.tab_state()
         if state['view'] == 'tree' and state['records']:
             self.opened_models.setdefault(state['model'], state['first'])
             if state['has_form']:
@@ -438,6 +451,11 @@ class Crawler:
                 self.shot(state['view'])
         if state['can_new'] and state['has_form']:
             self.step('new', self.new_record)
+
+    def last_domain(self):
+        "Show the last tab of the list's domains (usually all the records)"
+        self.sao.tab.locator('.tab-domain li a').last.click()
+        self.sao.wait_quiet()
 
     def switch(self, before):
         "Press the switch button, wait for another view"
