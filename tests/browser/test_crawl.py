@@ -183,7 +183,7 @@ class Crawler:
                 const tab = Sao.Tab.tabs.get_current();
                 const record = tab && tab.screen && tab.screen.current_record;
                 return record ? JSON.stringify(
-                    Object.keys(record._changed)) : '';
+                    Object.keys(record._changed || {})) : '';
                 }"""))
         if errors:
             raise Problem('; '.join(errors))
@@ -324,7 +324,7 @@ class Crawler:
                     if (screen.modified()) {
                         modified.push(screen.model_name + ' '
                             + JSON.stringify(Object.keys(
-                                screen.current_record._changed)));
+                                screen.current_record._changed || {})));
                     }
                 }
                 const cancel = screen ?
