@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Run the browser tests (tests/browser/, Playwright + pytest) against a
 # throwaway database: the fixtures create it in a temporary folder, start
-# trytond with sao on a free port of 127.0.0.1 and always stop it at the
-# end.  Screenshots, pages and logs of failed tests go to var/test-artifacts/.
+# the Fund's and the CMS's simulators, trytond with sao on a free port of
+# 127.0.0.1 and the queue worker, and always stop them at the end.
+# Screenshots, pages and logs of failed tests go to var/test-artifacts/; the
+# crawl (test_crawl.py) saves a screenshot of every screen in
+# var/test-logs/crawl/.
 # Exits with pytest's status (non-zero on failure).
 #
 #   scripts/browser-test.sh                 all browser tests
@@ -37,18 +40,21 @@ mkdir -p "$ARTIFACTS"
 # Only this run's artifacts
 find "$ARTIFACTS" -mindepth 1 -maxdepth 1 -type f -delete
 
-# The fixtures stop trytond themselves; should pytest be killed before,
-# stop it here from the pid they record.
+# The fixtures stop their processes themselves (trytond, the queue worker,
+# the simulators); should pytest be killed before, stop them here from the
+# pids they record, one a line.
 PIDFILE=$(mktemp "${TMPDIR:-/tmp}/browser-test-trytond.XXXXXX")
 export BROWSER_TEST_PIDFILE=$PIDFILE
 cleanup() {
     local pid
-    pid=$(cat "$PIDFILE" 2>/dev/null || true)
-    if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null \
-            && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q trytond; then
-        log "stopping trytond (pid $pid)"
-        kill -TERM "$pid" 2>/dev/null || true
-    fi
+    while read -r pid; do
+        if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null \
+                && tr '\0' ' ' < "/proc/$pid/cmdline" \
+                    | grep -qE 'trytond|simulators'; then
+            log "stopping pid $pid"
+            kill -TERM "$pid" 2>/dev/null || true
+        fi
+    done < "$PIDFILE"
     rm -f "$PIDFILE"
 }
 trap cleanup EXIT

@@ -125,32 +125,16 @@ else
     log "sao $(cat "$SAO_DIR/.installed") already installed"
 fi
 
-# --- sao's board actions and their domain ------------------------------------
-# sao 8.0 builds the screen of a board's action without the action's domain
-# (its Board.Action computes this.domain but no longer passes it to
-# Sao.Screen, as earlier sao versions and Tryton's desktop client do), so
-# every graph of a board (the risk cockpit) would show every record.  Pass
-# it, sharing the array that update_domain() refreshes in place.
+# --- sao's patches -----------------------------------------------------------
+# scripts/patch_sao.py fixes what sao 8.0 lacks (board actions without their
+# domain; no list column for datetime and timestamp fields), once, and stops
+# the install when the code it patches is not found (a new sao release).
 SAO_JS=$SAO_DIR/package/dist/tryton-sao.js
-if ! grep -q 'params.domain = this.domain;' "$SAO_JS"; then
-    "$VPY" - "$SAO_JS" <<'EOF'
-import sys
-
-path = sys.argv[1]
-with open(path, encoding='utf-8') as file:
-    text = file.read()
-anchor = (
-    '                this.domain = [];\n'
-    '                this.update_domain([]);\n')
-if text.count(anchor) != 1:
-    sys.exit(f"{path}: the board action's domain code was not found once")
-text = text.replace(
-    anchor, anchor + '                params.domain = this.domain;\n')
-with open(path, 'w', encoding='utf-8') as file:
-    file.write(text)
-EOF
-    log "sao: board actions get their action's domain"
-fi
+PATCHED=$("$VPY" "$ROOT/scripts/patch_sao.py" "$SAO_JS") \
+    || die "could not patch sao ($SAO_JS): see scripts/patch_sao.py"
+while IFS= read -r name; do
+    [ -n "$name" ] && log "sao: $name"
+done <<< "$PATCHED"
 
 # --- sao's Chinese ------------------------------------------------------------
 # sao 8.0's zh_CN.json leaves out the strings its zh_CN.po marks fuzzy

@@ -4,9 +4,14 @@
 """Fixtures of the browser tests (run them with scripts/browser-test.sh).
 
 A throwaway SQLite database is created in a temporary folder with the
-reguarantee modules, English and Chinese; scripts/demo_data.py adds the
-company and one user per role; trytond serves it with sao on a free port of
-127.0.0.1; Playwright drives the Debian chromium, headless.
+reguarantee modules, English and Chinese; the simulators of the National
+Fund and of the CMS start on free ports (as scripts/demo.sh starts them);
+scripts/demo_data.py adds the demo data (company, one user per role, ...)
+pointing to them; trytond serves it with sao on a free port of 127.0.0.1
+and the queue worker runs its tasks (filings, CMS pushes); Playwright
+drives the Debian chromium, headless.  The variables DEMO_FUND_URL,
+DEMO_FUND_TOKEN_FILE, DEMO_CMS_URL and DEMO_CMS_TOKEN_FILE are given to
+demo_data.py, trytond and the worker alike.
 
 Environment:
     BROWSER_TEST_LANG       language of the users: en (default) or zh_CN
@@ -15,6 +20,8 @@ Environment:
     BROWSER_TEST_ARTIFACTS  folder of the screenshots, pages and logs saved
                             when a test fails (default var/test-artifacts)
     BROWSER_TEST_KEEP=1     keep the temporary database folder
+    BROWSER_TEST_REUSE=DIR  use the database kept in DIR as it is (faster
+                            runs while writing a test; not for CI)
     BROWSER_TEST_SCREENSHOTS=1  also save a screenshot of each step there
     SAO_ROOT                the web root of sao (default var/sao/web, built
                             by scripts/install.sh)
@@ -23,6 +30,7 @@ Environment:
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -61,6 +69,7 @@ PYTHON = str(VENV_BIN / 'python') if (VENV_BIN / 'python').exists() \
     else sys.executable
 BIN = Path(PYTHON).parent
 DATABASE = 'browser'
+ADMIN_PASSWORD = 'browser-test-admin'
 
 
 @dataclass
@@ -68,8 +77,10 @@ class Server:
     url: str
     workdir: Path
     log: Path
-    users: dict  # login → {password, name, role}
+    users: dict  # login → {password, name, role}, with admin's
     menus: dict  # login → {menu xml id: name as the user sees it}
+    fund_url: str = None  # the simulators (docs/interfaces/)
+    cms_url: str = None
 
 
 def sao_root():
@@ -128,6 +139,39 @@ def stop(process):
             process.wait()
 
 
+def start_simulator(name, workdir, started, timeout=30):
+    """Start the simulator name (python -m simulators) on a free port with
+    a random token, its process given to started; return its URL and token
+    file"""
+    token_file = workdir / f'{name}-token'
+    port_file = workdir / f'simulator-{name}.port'
+    port = 0
+    if token_file.exists() and port_file.exists():  # a kept database's
+        port = int(port_file.read_text().strip())
+        port_file.unlink()
+    else:
+        token_file.write_text(secrets.token_urlsafe(12) + '\n')
+    command = [PYTHON, '-m', 'simulators', name, '--host', '127.0.0.1',
+        '--port', str(port), '--token-file', str(token_file),
+        '--port-file', str(port_file)]
+    config = ROOT / 'scripts' / f'demo-{name}.json'
+    if config.exists():  # the demo's options (delays, rejections)
+        command += ['--config', str(config)]
+    log = workdir / f'simulator-{name}.log'
+    with open(log, 'w') as file:
+        process = started(subprocess.Popen(
+                command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=file,
+                stderr=subprocess.STDOUT))
+    deadline = time.monotonic() + timeout
+    while not (port_file.exists() and port_file.read_text().strip()):
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.exit(f"the {name} simulator did not start:\n"
+                + log.read_text(errors='replace')[-2000:], returncode=3)
+        time.sleep(0.1)
+    port = int(port_file.read_text().strip())
+    return f'http://127.0.0.1:{port}/', token_file
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -147,11 +191,18 @@ def pytest_report_header(config):
 def tryton_server():
     "A fresh database served by trytond with sao, stopped at the end"
     root = sao_root()
-    workdir = Path(tempfile.mkdtemp(prefix='reguarantee-browser-'))
+    reuse = os.environ.get('BROWSER_TEST_REUSE')
+    if reuse:  # a database kept by BROWSER_TEST_KEEP=1, as it is
+        workdir = Path(reuse)
+        port = int(re.search(
+                r'listen = 127\.0\.0\.1:(\d+)',
+                (workdir / 'test.conf').read_text()).group(1))
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix='reguarantee-browser-'))
+        port = free_port()
     db_dir = workdir / 'db'
-    db_dir.mkdir()
+    db_dir.mkdir(exist_ok=True)
     log = workdir / 'setup.log'
-    port = free_port()
     url = f'http://127.0.0.1:{port}/'
     env = os.environ.copy()
     env.pop('TRYTOND_CONFIG', None)
@@ -165,52 +216,86 @@ def tryton_server():
         f'path = {db_dir}\n'
         '[web]\n'
         f'listen = 127.0.0.1:{port}\n'
-        f'root = {root}\n')
+        f'root = {root}\n'
+        '[queue]\n'
+        '# tasks are run by the queue worker the fixture starts\n'
+        'worker = True\n')
     config = ['-c', *([ROOT / 'trytond.conf']
             if (ROOT / 'trytond.conf').exists() else []), test_conf]
     passfile = workdir / 'admin-password'
-    passfile.write_text('browser-test-admin\n')
-    (db_dir / f'{DATABASE}.sqlite').touch()
+    passfile.write_text(f'{ADMIN_PASSWORD}\n')
+    if not reuse:
+        (db_dir / f'{DATABASE}.sqlite').touch()
 
-    start = time.monotonic()
-    run([
-            PYTHON, BIN / 'trytond-admin', *config, '-d', DATABASE,
-            '-u', *MODULES, '--activate-dependencies', '-l', 'zh_CN',
-            '--email', 'admin@example.com'],
-        dict(env, TRYTONPASSFILE=str(passfile)), log)
-    summary_file = workdir / 'summary.json'
-    run([
-            PYTHON, ROOT / 'scripts' / 'demo_data.py', *config,
-            '-d', DATABASE, '--language', LANGUAGE,
-            '--summary', summary_file],
-        env, log)
-    summary = json.loads(summary_file.read_text())
-    setup_time = time.monotonic() - start
-
-    server_log = workdir / 'trytond.log'
-    with open(server_log, 'w') as file:
-        process = subprocess.Popen(
-            [PYTHON, '-O', str(BIN / 'trytond'), *map(str, config),
-                '-d', DATABASE],
-            env=env, stdin=subprocess.DEVNULL, stdout=file,
-            stderr=subprocess.STDOUT)
+    # The Fund's and the CMS's simulators (as scripts/demo.sh starts them):
+    # demo_data.py points the configuration to them; trytond and the queue
+    # worker get the same variables.  Every process is stopped at the end.
+    processes = []
     pidfile = os.environ.get('BROWSER_TEST_PIDFILE')
-    if pidfile:  # for scripts/browser-test.sh to stop it if pytest dies
-        Path(pidfile).write_text(f'{process.pid}\n')
+
+    def started(process):
+        processes.append(process)
+        if pidfile:  # for scripts/browser-test.sh to stop them if pytest dies
+            Path(pidfile).write_text(
+                ''.join(f'{p.pid}\n' for p in processes))
+        return process
+
     try:
+        for name in ('fund', 'cms'):
+            sim_url, token_file = start_simulator(name, workdir, started)
+            env[f'DEMO_{name.upper()}_URL'] = sim_url
+            env[f'DEMO_{name.upper()}_TOKEN_FILE'] = str(token_file)
+
+        start = time.monotonic()
+        summary_file = workdir / 'summary.json'
+        if not reuse:
+            run([
+                    PYTHON, BIN / 'trytond-admin', *config, '-d', DATABASE,
+                    '-u', *MODULES, '--activate-dependencies', '-l', 'zh_CN',
+                    '--email', 'admin@example.com'],
+                dict(env, TRYTONPASSFILE=str(passfile)), log)
+            run([
+                    PYTHON, ROOT / 'scripts' / 'demo_data.py', *config,
+                    '-d', DATABASE, '--language', LANGUAGE,
+                    '--summary', summary_file],
+                env, log)
+        summary = json.loads(summary_file.read_text())
+        setup_time = time.monotonic() - start
+
+        server_log = workdir / 'trytond.log'
+        with open(server_log, 'w') as file:
+            process = started(subprocess.Popen(
+                    [PYTHON, '-O', str(BIN / 'trytond'), *map(str, config),
+                        '-d', DATABASE],
+                    env=env, stdin=subprocess.DEVNULL, stdout=file,
+                    stderr=subprocess.STDOUT))
+        # trytond-worker needs PostgreSQL: on SQLite the queue (filings, CMS
+        # pushes) is run by reguarantee_base's polling worker, as in the demo
+        with open(workdir / 'worker.log', 'w') as file:
+            started(subprocess.Popen(
+                    [PYTHON, '-O', '-m',
+                        'trytond.modules.reguarantee_base.queue_worker',
+                        *map(str, config), '-d', DATABASE],
+                    env=env, stdin=subprocess.DEVNULL, stdout=file,
+                    stderr=subprocess.STDOUT))
         if not wait_http(url, process):
             tail = server_log.read_text(errors='replace')[-4000:]
             pytest.exit(f"trytond does not serve sao on {url}:\n{tail}",
                 returncode=3)
         print(f"\n[browser] database ready in {setup_time:.0f} s, "
             f"trytond on {url} (pid {process.pid}), files in {workdir}")
+        users = {u['login']: u for u in summary['users']}
+        users.setdefault('admin', {
+                'login': 'admin', 'password': ADMIN_PASSWORD,
+                'name': 'Administrator', 'role': "Tryton administrator"})
         yield Server(
             url=url, workdir=workdir, log=server_log,
-            users={u['login']: u for u in summary['users']},
-            menus=summary['menus'])
+            users=users, menus=summary['menus'],
+            fund_url=env['DEMO_FUND_URL'], cms_url=env['DEMO_CMS_URL'])
     finally:
-        stop(process)
-        if os.environ.get('BROWSER_TEST_KEEP'):
+        for process in reversed(processes):
+            stop(process)
+        if os.environ.get('BROWSER_TEST_KEEP') or reuse:
             print(f"\n[browser] kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -10,9 +10,12 @@ position of fixed menu entries; menu entries by the names the server gives
 them in the user's language.  They wait on sao's DOM and on the RPC calls in
 flight, never for a fixed time.
 """
+import base64
 import datetime
+import json
 import re
 import time
+import urllib.request
 
 from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -20,6 +23,8 @@ from playwright.sync_api import expect
 
 #: sao's dialogs that report a problem to the user
 PROBLEM_DIALOGS = ('.warning-dialog', '.error-dialog', '.user-warning-dialog')
+#: files sao's page asks for that a web root may not have
+OPTIONAL_FILES = re.compile(r'/custom\.(css|js)$')
 
 
 class SaoError(AssertionError):
@@ -40,12 +45,16 @@ class Sao:
         self._inflight = set()
         self._last_activity = time.monotonic()
         self.page_errors = []
+        self.console_errors = []  # console.error() of the page
+        self.browser_dialogs = []  # alert(), confirm() (dismissed)
         page.set_default_timeout(timeout * 1000)
         expect.set_options(timeout=timeout * 1000)
         page.on('request', self._on_request)
         page.on('requestfinished', self._on_request_done)
         page.on('requestfailed', self._on_request_done)
         page.on('pageerror', lambda error: self.page_errors.append(error))
+        page.on('console', self._on_console)
+        page.on('dialog', self._on_dialog)
 
     # --- RPC tracking -------------------------------------------------------
     @staticmethod
@@ -62,6 +71,52 @@ class Sao:
         if request in self._inflight:
             self._inflight.discard(request)
             self._last_activity = time.monotonic()
+
+    def _on_console(self, message):
+        if message.type != 'error':
+            return
+        url = (message.location or {}).get('url') or ''
+        # sao's index.html loads these optional files of its web root
+        if OPTIONAL_FILES.search(url):
+            return
+        self.console_errors.append(
+            f'{message.text} ({url})' if url else message.text)
+
+    def _on_dialog(self, dialog):
+        if dialog.type == 'beforeunload':  # leaving (reload, logout)
+            dialog.accept()
+            return
+        self.browser_dialogs.append(f'{dialog.type}: {dialog.message}')
+        dialog.dismiss()
+
+    def wait_quiet(self, timeout=None):
+        """Wait in the page until no RPC call of sao (jQuery.ajax) has been
+        in flight for a few turns of its event loop: faster than wait_idle's
+        quiet time, for the many steps of the crawl"""
+        timeout = timeout or self.timeout
+        quiet = self.page.evaluate("""(timeout) => new Promise(resolve => {
+            const end = Date.now() + timeout;
+            let calm = 0;
+            const tick = () => {
+                calm = jQuery.active ? 0 : calm + 1;
+                if (calm >= 4) {
+                    resolve(true);
+                } else if (Date.now() > end) {
+                    resolve(false);
+                } else {
+                    setTimeout(tick, 10);
+                }
+            };
+            tick();
+        })""", timeout * 1000)
+        if not quiet:
+            raise TimeoutError(
+                "sao still waits for %d RPC call(s)" % self.page.evaluate(
+                    "() => jQuery.active"))
+
+    def processing_shown(self):
+        "Whether sao shows its 'Processing...' overlay"
+        return self.page.locator('#processing:visible').count() > 0
 
     def wait_idle(self, quiet=0.3, timeout=None):
         """Wait until sao has no RPC call in flight for quiet seconds, then
@@ -133,8 +188,9 @@ class Sao:
         return self.page.locator('#menu div.column-char').filter(
             has_text=re.compile('^%s$' % re.escape(name)))
 
-    def open_menu(self, *path):
-        "Open the action of the menu path (names as the user sees them)"
+    def open_menu(self, *path, tab=True):
+        """Open the action of the menu path (names as the user sees them);
+        tab: whether it opens a tab (a wizard opens a dialog)"""
         for parent, child in zip(path, path[1:]):
             entry = self._menu_entry(child)
             if not entry.first.is_visible():
@@ -145,8 +201,32 @@ class Sao:
         tabs = self.page.locator('#tablist > li')
         count = tabs.count()
         self._menu_entry(path[-1]).first.click()
-        expect(tabs).to_have_count(count + 1)
+        if tab:
+            expect(tabs).to_have_count(count + 1)
         self.wait_idle()
+
+    def close_tabs(self):
+        "Close every tab (as its cross does; sao asks about unsaved changes)"
+        tabs = self.page.locator('#tablist > li')
+        for _ in range(5):
+            self.page.evaluate("""() => {
+                for (const tab of [...Sao.Tab.tabs]) {
+                    tab.close();
+                }
+            }""")
+            self.wait_idle()
+            if not tabs.count():
+                return
+            # sao asks whether to save a record: nothing was typed there
+            # (sao 8.0 takes a record with a timestamp as modified once
+            # shown, its form keeping milliseconds only): no
+            no = self.page.locator(
+                '.modal.in .modal-footer button.btn-default').filter(
+                visible=True)
+            if no.count():
+                no.first.click()
+                self.wait_idle()
+        expect(tabs).to_have_count(0)
 
     @property
     def tab(self) -> Locator:
@@ -181,7 +261,10 @@ class Sao:
         # in its hashchange handler; when that handler runs after the switch
         # to the form has begun (as with an instant double click), the URLs
         # differ and sao opens the record in a second tab.
-        rows.first.click()
+        # on the cell of the text: the middle of the row may be a link
+        # (a many2one), which opens the linked record in another tab
+        cell = rows.first.locator('td').filter(has_text=text)
+        (cell.first if cell.count() else rows.first).click()
         self.wait_idle()
         self.flush_events()
         self.toolbar_button('switch_').click()
@@ -293,3 +376,58 @@ class Sao:
         self.snapshots.mkdir(parents=True, exist_ok=True)
         name = f'step-{self._snapshot_count:02d}-{name}.png'
         self.page.screenshot(path=str(self.snapshots / name))
+
+
+class RPCError(Exception):
+    pass
+
+
+class JsonRpc:
+    "A user's JSON-RPC session on trytond (what sao does, without sao)"
+
+    def __init__(self, url, database, login, password):
+        self.url = f'{url.rstrip("/")}/{database}/rpc/'
+        self.auth = None
+        user_id, session, *_ = self.call(
+            'common.db.login', login, {'password': password}, 'en')
+        token = f'{login}:{user_id}:{session}'
+        self.auth = 'Session ' + base64.b64encode(token.encode()).decode()
+        self.user_id = user_id
+        # the user's context (company, language) as sao sends it
+        self.context = {}
+        self.context = self.model('res.user', 'get_preferences', True)
+
+    def call(self, method, *params):
+        request = urllib.request.Request(
+            self.url, json.dumps({
+                    'id': 0, 'method': method, 'params': params,
+                    }).encode(),
+            {'Content-Type': 'application/json'})
+        if self.auth:
+            request.add_header('Authorization', self.auth)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            result = json.load(response)
+        if result.get('error'):
+            raise RPCError(f"{method}: {result['error']}")
+        return result['result']
+
+    def model(self, model, method, *params):
+        return self.call(f'model.{model}.{method}', *params, self.context)
+
+    def menu_path(self, model=None, wizard=None):
+        """The names of the menu entries (as the user sees them) down to the
+        entry of the action of model (a list) or of the wizard wiz_name"""
+        if model:
+            kind, domain = 'ir.action.act_window', [('res_model', '=', model)]
+        else:
+            kind, domain = 'ir.action.wizard', [('wiz_name', '=', wizard)]
+        actions = {
+            f'{kind},{a["id"]}' for a in self.model(
+                kind, 'search_read', domain, 0, None, None, ['id'])}
+        menus = [
+            m for m in self.model(
+                'ir.ui.menu', 'search_read', [], 0, None, None,
+                ['complete_name', 'action'])
+            if m['action'] in actions]
+        assert menus, f"no menu entry for {model or wizard}"
+        return menus[0]['complete_name'].split(' / ')
