@@ -29,10 +29,10 @@ def rows():
     return [
         # 2, 3: valid, new borrowers
         [None, '合肥导入示范甲科技有限公司', '企业', uscc('340100', 931),
-            'C3421', None, BANK, 'WF-C-0001', 500_000, 400_000,
+            'C3421', None, BANK, 'WF-C-0001', 300_000, 200_000,
             TODAY, END, None],
         [None, '合肥导入示范乙科技有限公司', '企业', uscc('340100', 932),
-            'C3421', None, BANK, 'WF-C-0002', 400_000, 300_000,
+            'C3421', None, BANK, 'WF-C-0002', 200_000, 100_000,
             TODAY, END, None],
         # 4: a wrong check character of the ID number
         [None, '合肥导入示范丙科技有限公司', '企业', '913401000000000010',
