@@ -18,9 +18,7 @@ import sqlite3
 from decimal import Decimal
 
 import demo_data
-
 from playwright.sync_api import Locator, expect
-
 from sao_client import Sao
 
 #: sao gives the buttons of a wizard no name: mark each with the state it
@@ -48,6 +46,16 @@ MARK_WIZARD_BUTTONS_JS = """
     }
 }
 """
+
+
+def same_value(shown, typed):
+    "Whether the text a field shows is the value typed (numbers formatted)"
+    if shown == typed:
+        return True
+    try:
+        return Decimal(re.sub(r'[^\d.-]', '', shown)) == Decimal(typed)
+    except ArithmeticError:
+        return False
 
 
 class Workflow(Sao):
@@ -90,13 +98,21 @@ class Workflow(Sao):
         return names
 
     def open(self, xml_id):
-        "Open the action of the menu entry of xml_id"
-        self.open_menu(*self.menu_path(xml_id))
-
-    def open_wizard(self, xml_id):
-        """Launch the wizard of the menu entry of xml_id (sao shows it in a
-        dialog)"""
+        """Open the action of the menu entry of xml_id (the last entry shown
+        of its name: a folder and its entry may share it)"""
         path = self.menu_path(xml_id)
+        self.expand_menu(path)
+        tabs = self.page.locator('#tablist > li')
+        count = tabs.count()
+        self.menu_entry(path[-1]).click()
+        expect(tabs).to_have_count(count + 1)
+        self.wait_idle()
+
+    def menu_entry(self, name):
+        return self.page.locator('#menu div.column-char:visible').filter(
+            has_text=re.compile('^%s$' % re.escape(name))).last
+
+    def expand_menu(self, path):
         for parent, child in zip(path, path[1:]):
             entry = self._menu_entry(child)
             if not entry.first.is_visible():
@@ -104,7 +120,23 @@ class Workflow(Sao):
                     'xpath=ancestor::tr')
                 row.locator('span.expander').click()
             entry.first.wait_for()
-        self._menu_entry(path[-1]).first.click()
+
+    def configure(self, **values):
+        """Set values in the re-guarantee configuration as its administrator
+        (the manager), through its form"""
+        self.login_as('manager')
+        self.open('reguarantee_base.menu_configuration_form')
+        for name, value in values.items():
+            self.fill(name, value)
+        self.save()
+        self.logout()
+
+    def open_wizard(self, xml_id):
+        """Launch the wizard of the menu entry of xml_id (sao shows it in a
+        dialog)"""
+        path = self.menu_path(xml_id)
+        self.expand_menu(path)
+        self.menu_entry(path[-1]).click()
         expect(self.page.locator('.wizard-dialog.in:visible')).to_have_count(1)
         self.wait_idle()
 
@@ -113,17 +145,32 @@ class Workflow(Sao):
         for close in self.tab.locator('.infobar .close:visible').all():
             close.click()
 
+    def open_row(self, row: Locator):
+        "Open the record of the row of the list in the form"
+        row.click()
+        self.wait_idle()
+        self.flush_events()
+        self.toolbar_button('switch_').click()
+        self.wait_idle()
+        expect(self.form).to_be_visible()
+
     def back_to_list(self):
         "Switch the active tab from its form to its list and reload it"
         self.close_messages()
-        self.toolbar_button('switch_').click()
-        self.wait_idle()
-        expect(self.tab.locator('.treeview').first).to_be_visible()
+        # the switch goes through the views in turn (list, form, graph)
+        for _ in range(3):
+            self.toolbar_button('switch_').click()
+            self.wait_idle()
+            if not self.form.is_visible() and self.tab.locator(
+                    '.treeview:visible').count():
+                break
+        expect(self.form).to_be_hidden()
+        expect(self.tab.locator('.treeview:visible').first).to_be_visible()
         self.reload()
 
     def new_project(
             self, loan_contract_number, loan_amount, guarantee_amount,
-            institution=None):
+            institution=None, industry=None):
         """Enter a new project of a demo borrower of manufacturing (the
         demo's farming is above its concentration limit) with the first demo
         bank, starting today for a year, in the form of the project list
@@ -136,6 +183,8 @@ class Workflow(Sao):
             self.fill_many2one('institution', institution)
         self.fill_many2one('borrower', borrower)
         self.fill_many2one('bank', demo_data.BANKS[0])
+        if industry:
+            self.fill('industry', industry)
         self.fill('loan_contract_number', loan_contract_number)
         self.fill('loan_amount', Decimal(loan_amount))
         self.fill('guarantee_amount', Decimal(guarantee_amount))
@@ -171,21 +220,24 @@ class Workflow(Sao):
 
     # --- fields -------------------------------------------------------------
     def fill(self, name, value):
-        """Type value in the field name and leave it, again when sao
-        redisplayed the field meanwhile (its number widgets swap inputs on
-        focus)"""
+        """Type value in the field name and leave it, again when sao did not
+        take it (its number widgets swap inputs on focus)"""
+        text = str(value)
         for _ in range(3):
             widget = self.field(name)
-            widget.fill(str(value))
+            widget.fill('')
+            widget.fill(text)
             widget.press('Tab')
             self.wait_idle()
-            if self.field(name).input_value():
+            if same_value(self.field(name).input_value(), text):
                 break
-        expect(self.field(name)).not_to_have_value('')
+        assert same_value(self.field(name).input_value(), text), (
+            name, self.field(name).input_value(), text)
 
-    def fill_many2one(self, name, text):
+    def fill_many2one(self, name, text, shown=None):
         """Type text in the Many2One field name and leave it; choose the
-        first record when sao asks which one"""
+        record showing text when sao asks which one; the field then shows
+        shown (a regular expression), by default text"""
         widget = self.field(name)
         widget.fill(text)
         widget.press('Tab')
@@ -198,7 +250,30 @@ class Workflow(Sao):
             dialog.last.locator('.modal-footer .btn-primary').click()
             expect(dialog).to_have_count(0)
             self.wait_idle()
-        expect(self.field(name)).to_have_value(re.compile(re.escape(text)))
+        expect(self.field(name)).to_have_value(
+            re.compile(shown if shown is not None else re.escape(text)))
+
+    def add_many2many(self, name, text):
+        """Add to the Many2Many field name of the form the record found by
+        text, through its search dialog"""
+        widget = self.form.locator(f'.form-many2many[data-name="{name}"]')
+        entry = widget.locator('input').first
+        entry.fill(text)
+        entry.press('Enter')
+        self.wait_idle()
+        dialog = self.page.locator('.modal.in:visible').filter(
+            has=self.page.locator('.treeview'))
+        if dialog.count():
+            dialog.last.locator('.treeview tbody tr').filter(
+                has_text=text).first.click()
+            dialog.last.locator('.modal-footer .btn-primary').click()
+            expect(dialog).to_have_count(0)
+            self.wait_idle()
+        expect(self.rows(widget).filter(has_text=text)).to_have_count(1)
+
+    def digits(self, name):
+        "The digits of the value the field name shows (amounts)"
+        return re.sub(r'\D', '', self.value(name))
 
     def value(self, name):
         "The text shown by the field name of the form"
