@@ -410,7 +410,8 @@ class BillCreate(Wizard):
                 'reguarantee_fees.msg_bill_create_summary',
                 bills=len(bills),
                 fees=sum(len(b.fees) for b in bills),
-                amount=lang.currency(sum(b.amount for b in bills), currency),
+                amount=lang.currency(
+                    sum(b.amount for b in bills), currency, grouping=True),
                 **period)]
         for bill in bills:
             lines.append(gettext(
@@ -418,7 +419,8 @@ class BillCreate(Wizard):
                     bill=bill.rec_name,
                     institution=bill.institution.rec_name,
                     fees=len(bill.fees),
-                    amount=lang.currency(bill.amount, bill.currency)))
+                    amount=lang.currency(
+                        bill.amount, bill.currency, grouping=True)))
         return '\n'.join(lines)
 
     def default_done(self, fields):

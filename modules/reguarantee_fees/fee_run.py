@@ -261,7 +261,8 @@ class FeeRun(Wizard):
         currency = company.currency
 
         def amount(value):
-            return lang.currency(value or Decimal(0), currency)
+            return lang.currency(
+                value or Decimal(0), currency, grouping=True)
 
         period = {
             'start': lang.strftime(start),

@@ -8,12 +8,12 @@ from dateutil.relativedelta import relativedelta
 from sql import Null
 from sql.aggregate import Max
 
+from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.pyson import Eval, If, PYSONEncoder
 from trytond.transaction import Transaction
-from trytond.i18n import gettext
 from trytond.wizard import (
     Button, StateAction, StateTransition, StateView, Wizard)
 
@@ -521,7 +521,7 @@ class SnapshotCompute(Wizard):
                     projects=snapshot.project_count or 0,
                     balance=lang.currency(
                         snapshot.reguarantee_balance or 0,
-                        snapshot.currency),
+                        snapshot.currency, grouping=True),
                     leverage=lang.format(
                         '%.2f', snapshot.leverage or 0),
                     rate=lang.format(

@@ -6,6 +6,7 @@ import unittest
 from decimal import Decimal
 from unittest.mock import patch
 
+from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.modules.reguarantee_base.identity import (
@@ -16,7 +17,6 @@ from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.tools import find_path
-from trytond.model.exceptions import AccessError
 from trytond.transaction import Transaction, check_access
 
 SEND_MESSAGE = (
