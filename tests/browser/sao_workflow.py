@@ -18,7 +18,9 @@ import sqlite3
 from decimal import Decimal
 
 import demo_data
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import Locator
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
 from sao_client import Sao
 
 #: sao gives the buttons of a wizard no name: mark each with the state it
@@ -147,6 +149,18 @@ class Workflow(Sao):
         "Close the messages of the active tab (they cover its toolbar)"
         for close in self.tab.locator('.infobar .close:visible').all():
             close.click()
+
+    def click_button(self, name):
+        "Press the button name of the form, confirming when sao asks"
+        self.button(name).click()
+        confirm = self.page.locator('.confirmation-dialog:visible')
+        try:
+            confirm.first.wait_for(timeout=2000)
+        except PlaywrightTimeoutError:
+            pass
+        if confirm.count():
+            confirm.last.locator('.modal-footer .btn-primary').click()
+        self.wait_idle()
 
     def find_record(self, text):
         """Find the record matching text through the search box of the list
