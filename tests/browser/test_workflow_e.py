@@ -9,7 +9,6 @@ manager).
 """
 import datetime
 
-import demo_data
 from dateutil.relativedelta import relativedelta
 from playwright.sync_api import expect
 from sao_workflow import Workflow
@@ -85,7 +84,6 @@ def test_finance_fees_bills_invoice_request(sao, tryton_server):
     user.login_as('operator')
     user.open('reguarantee_fees.menu_invoice_request')
     user.new_record()
-    user.fill_many2one('institution', demo_data.INSTITUTIONS[0]['name'])
     user.fill('title', '合肥瑞丰融资担保有限公司')
     user.fill('tax_identifier', '91340100MA2N000000')
     user.fill('address_phone', '安徽省合肥市蜀山区 0551-12345678')
