@@ -297,7 +297,8 @@ class Workflow(Sao):
         widget = self.form.locator(f'.form-many2many[data-name="{name}"]')
         entry = widget.locator('input:not([type="checkbox"])').first
         entry.fill(text)
-        entry.press('Enter')
+        # its "Add" button searches the text
+        entry.locator('xpath=following::button[1]').click()
         self.wait_idle()
         dialog = self.page.locator('.modal.in:visible').filter(
             has=self.page.locator('.treeview'))
