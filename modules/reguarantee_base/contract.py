@@ -270,14 +270,30 @@ class ContractInvalidate(Wizard):
             Button("Invalidate", 'invalidate', 'tryton-ok', default=True),
             ])
     invalidate = StateTransition()
+    done = StateView(
+        'reguarantee.contract.invalidate.done',
+        'reguarantee_base.contract_invalidate_done_view_form', [
+            Button("Close", 'end', 'tryton-close', default=True),
+            ])
 
     def transition_invalidate(self):
         pool = Pool()
         Contract = pool.get('reguarantee.contract')
+        Lang = pool.get('ir.lang')
         contracts = [r for r in self.records if r.state == 'signed']
         Contract.do_invalidate(
             contracts, self.start.reason, self.start.date)
-        return 'end'
+        self.done.summary = gettext(
+            'reguarantee_base.msg_contract_invalidate_summary',
+            count=len(contracts),
+            contracts=', '.join(c.rec_name for c in contracts),
+            date=Lang.get().strftime(self.start.date))
+        return 'done'
+
+    def default_done(self, fields):
+        return {
+            'summary': self.done.summary,
+            }
 
 
 class ContractInvalidateStart(ModelView):
@@ -289,3 +305,9 @@ class ContractInvalidateStart(ModelView):
     @classmethod
     def default_date(cls):
         return Pool().get('ir.date').today()
+
+
+class ContractInvalidateDone(ModelView):
+    __name__ = 'reguarantee.contract.invalidate.done'
+
+    summary = fields.Text("Summary", readonly=True)

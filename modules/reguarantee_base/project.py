@@ -830,13 +830,29 @@ class ProjectRelease(Wizard):
             Button("Release", 'release', 'tryton-ok', default=True),
             ])
     release = StateTransition()
+    done = StateView(
+        'reguarantee.project.release.done',
+        'reguarantee_base.project_release_done_view_form', [
+            Button("Close", 'end', 'tryton-close', default=True),
+            ])
 
     def transition_release(self):
         pool = Pool()
         Project = pool.get('reguarantee.project')
+        Lang = pool.get('ir.lang')
         projects = [r for r in self.records if r.state == 'filed']
         Project.do_release(projects, self.start.date, self.start.type)
-        return 'end'
+        self.done.summary = gettext(
+            'reguarantee_base.msg_project_release_summary',
+            count=len(projects),
+            projects=', '.join(p.rec_name for p in projects[:20]),
+            date=Lang.get().strftime(self.start.date))
+        return 'done'
+
+    def default_done(self, fields):
+        return {
+            'summary': self.done.summary,
+            }
 
 
 class ProjectReleaseStart(ModelView):
@@ -855,3 +871,9 @@ class ProjectReleaseStart(ModelView):
     @classmethod
     def default_type(cls):
         return 'normal'
+
+
+class ProjectReleaseDone(ModelView):
+    __name__ = 'reguarantee.project.release.done'
+
+    summary = fields.Text("Summary", readonly=True)

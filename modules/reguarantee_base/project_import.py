@@ -65,6 +65,9 @@ class ImportResult:
         self.rows = {}
         self.errors = defaultdict(list)
         self.projects = []
+        # The number of rows read and of the valid ones
+        self.read = 0
+        self.valid = 0
 
     def add_error(self, number, name, reason):
         self.errors[number].append((name, reason))
@@ -99,7 +102,8 @@ class ImportResult:
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
         workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet()
+        sheet = workbook.create_sheet(title=gettext(
+                'reguarantee_base.msg_project_import_rejected_sheet'))
         names = list(self.headers)
         header = [gettext('reguarantee_base.msg_project_import_row_header')]
         header += [self.headers[n] for n in names]
@@ -164,10 +168,24 @@ class ProjectImport(Wizard):
         'reguarantee.project.import.start',
         'reguarantee_base.project_import_start_view_form', [
             Button("Cancel", 'end', 'tryton-cancel'),
-            Button("Template", 'template', 'tryton-save'),
+            # The template is needed before any file is chosen
+            Button("Template", 'template', 'tryton-save', validate=False),
+            Button("Check Only", 'check', 'tryton-search'),
             Button("Import", 'import_', 'tryton-ok', default=True),
             ])
     template = StateReport('reguarantee.project.import.template')
+    check = StateTransition()
+    checked = StateView(
+        'reguarantee.project.import.result',
+        'reguarantee_base.project_import_check_view_form', [
+            Button("Import Nothing", 'end', 'tryton-cancel'),
+            Button("Back", 'start', 'tryton-back'),
+            Button("Import the Valid Rows", 'import_valid', 'tryton-ok',
+                default=True, states={
+                    'readonly': ~Eval('valid', 0),
+                    }),
+            ])
+    import_valid = StateTransition()
     import_ = StateTransition()
     result = StateView(
         'reguarantee.project.import.result',
@@ -178,46 +196,101 @@ class ProjectImport(Wizard):
     def transition_template(self):
         return 'start'
 
-    def transition_import_(self):
+    def transition_check(self):
+        "Validate every row of the file and write nothing"
         result = self.import_file(
             self.start.file, self.start.filename, self.start.institution,
-            self.start.mode)
+            'check')
+        self._set_result(self.checked, result, 'check')
+        return 'checked'
+
+    def default_checked(self, fields):
+        return self._get_result(self.checked)
+
+    def transition_import_valid(self):
+        self.start.mode = 'valid'
+        return 'import_'
+
+    def transition_import_(self):
+        mode = self.start.mode
+        result = self.import_file(
+            self.start.file, self.start.filename, self.start.institution,
+            mode)
         # No need to keep the file in the session
         self.start.file = None
-        self.result.imported = len(result.projects)
-        self.result.rejected = len(result.rejected)
-        self.result.error_count = result.error_count
-        self.result.errors = [{
+        self._set_result(self.result, result, mode)
+        return 'result'
+
+    def default_result(self, fields):
+        return self._get_result(self.result)
+
+    @classmethod
+    def _set_result(cls, view, result, mode):
+        "Fill the view of the result of the import (or check) in mode"
+        view.summary = cls.get_summary(result, mode)
+        view.valid = result.valid
+        view.imported = len(result.projects)
+        view.rejected = len(result.rejected)
+        view.error_count = result.error_count
+        view.errors = [{
                 'row': row,
                 'column': column,
                 'reason': reason,
                 } for row, column, reason in result.error_lines(
                     MAX_ERRORS_SHOWN)]
+        view.rejected_file = None
+        view.rejected_filename = None
         if result.rejected:
-            self.result.rejected_file = result.rejected_file()
-            self.result.rejected_filename = result.rejected_filename
-        return 'result'
+            view.rejected_file = result.rejected_file()
+            view.rejected_filename = result.rejected_filename
 
-    def default_result(self, fields):
-        cast = self.result.__class__.rejected_file.cast
+    @classmethod
+    def _get_result(cls, view):
+        cast = view.__class__.rejected_file.cast
         values = {
-            'imported': self.result.imported,
-            'rejected': self.result.rejected,
-            'error_count': self.result.error_count,
+            'summary': view.summary,
+            'valid': view.valid,
+            'imported': view.imported,
+            'rejected': view.rejected,
+            'error_count': view.error_count,
             'errors': [{
                     'row': e.row,
                     'column': e.column,
                     'reason': e.reason,
-                    } for e in self.result.errors],
+                    } for e in view.errors],
             'rejected_file': (
-                cast(self.result.rejected_file)
-                if self.result.rejected_file else None),
-            'rejected_filename': self.result.rejected_filename,
+                cast(view.rejected_file) if view.rejected_file else None),
+            'rejected_filename': view.rejected_filename,
             }
         # No need to store them in the session
-        self.result.rejected_file = None
-        self.result.errors = []
+        view.rejected_file = None
+        view.errors = []
         return values
+
+    @classmethod
+    def get_summary(cls, result, mode):
+        "Return the text that says what the import (or check) did"
+        def message(msg_id, **params):
+            return gettext('reguarantee_base.' + msg_id, **params)
+
+        lines = []
+        if mode == 'check':
+            lines.append(message(
+                    'msg_project_import_summary_checked',
+                    rows=result.read, valid=result.valid))
+        elif result.projects:
+            lines.append(message(
+                    'msg_project_import_summary_imported',
+                    count=len(result.projects)))
+        elif mode == 'all' and result.errors:
+            lines.append(message('msg_project_import_summary_all_or_nothing'))
+        else:
+            lines.append(message('msg_project_import_summary_none'))
+        if result.errors:
+            lines.append(message(
+                    'msg_project_import_summary_rejected',
+                    rows=len(result.rejected), errors=result.error_count))
+        return '\n'.join(lines)
 
     @classmethod
     def import_file(
@@ -227,7 +300,8 @@ class ProjectImport(Wizard):
 
         institution is that of the rows without an institution code; with
         mode 'all' nothing is imported unless every row is valid.  progress
-        is called with (stage, done, total).  Raise ProjectImportError when
+        is called with (stage, done, total).  With mode 'check' the rows are
+        only validated and nothing is written.  Raise ProjectImportError when
         the file cannot be imported.
 
         The rows are validated by chunks as they are read (by a second
@@ -279,7 +353,8 @@ class ProjectImport(Wizard):
                     'reguarantee_base.msg_project_import_no_rows',
                     filename=filename))
         progress('validate', read, read)
-        if mode == 'all' and result.errors:
+        result.read, result.valid = read, len(projects)
+        if mode == 'check' or (mode == 'all' and result.errors):
             return result
         cls._create_projects(result, projects, lookups, progress)
         return result
@@ -620,6 +695,8 @@ class ProjectImportStart(ModelView):
 class ProjectImportResult(ModelView):
     __name__ = 'reguarantee.project.import.result'
 
+    summary = fields.Text("Summary", readonly=True)
+    valid = fields.Integer("Valid Rows", readonly=True)
     imported = fields.Integer("Imported Projects", readonly=True)
     rejected = fields.Integer("Rejected Rows", readonly=True)
     error_count = fields.Integer(

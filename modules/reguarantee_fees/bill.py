@@ -16,7 +16,8 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
-from trytond.wizard import Button, StateAction, StateView, Wizard
+from trytond.wizard import (
+    Button, StateAction, StateTransition, StateView, Wizard)
 
 from .exceptions import BillError, FeeModificationError
 from .fee_run import last_month
@@ -383,16 +384,67 @@ class BillCreate(Wizard):
             Button("Cancel", 'end', 'tryton-cancel'),
             Button("Create", 'create_', 'tryton-ok', default=True),
             ])
-    create_ = StateAction('reguarantee_fees.act_bill_form')
+    create_ = StateTransition()
+    done = StateView(
+        'reguarantee.fee.bill.create.done',
+        'reguarantee_fees.bill_create_done_view_form', [
+            Button("Close", 'end', 'tryton-close'),
+            Button("Open Bills", 'open_', 'tryton-forward', default=True,
+                states={
+                    'invisible': ~Eval('bills', []),
+                    }),
+            ])
+    open_ = StateAction('reguarantee_fees.act_bill_form')
 
-    def do_create_(self, action):
+    def transition_create_(self):
         pool = Pool()
         Bill = pool.get('reguarantee.fee.bill')
         bills = Bill.create_bills(
             self.start.company, self.start.period_start,
             self.start.period_end, self.start.institutions or None)
+        self.done.bills = bills
+        self.done.summary = self.get_summary(bills)
+        return 'done'
+
+    def get_summary(self, bills):
+        "Return the text that says which bills received which fees"
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        lang = Lang.get()
+        period = {
+            'start': lang.strftime(self.start.period_start),
+            'end': lang.strftime(self.start.period_end),
+            }
+        if not bills:
+            return gettext(
+                'reguarantee_fees.msg_bill_create_summary_none', **period)
+        currency = self.start.company.currency
+        lines = [gettext(
+                'reguarantee_fees.msg_bill_create_summary',
+                bills=len(bills),
+                fees=sum(len(b.fees) for b in bills),
+                amount=lang.currency(
+                    sum(b.amount for b in bills), currency, grouping=True),
+                **period)]
+        for bill in bills:
+            lines.append(gettext(
+                    'reguarantee_fees.msg_bill_create_summary_bill',
+                    bill=bill.rec_name,
+                    institution=bill.institution.rec_name,
+                    fees=len(bill.fees),
+                    amount=lang.currency(
+                        bill.amount, bill.currency, grouping=True)))
+        return '\n'.join(lines)
+
+    def default_done(self, fields):
+        return {
+            'summary': self.done.summary,
+            'bills': [b.id for b in self.done.bills],
+            }
+
+    def do_open_(self, action):
         action['domains'] = []
-        return action, {'res_id': [b.id for b in bills]}
+        return action, {'res_id': [b.id for b in self.done.bills]}
 
 
 class BillCreateStart(ModelView):
@@ -419,3 +471,11 @@ class BillCreateStart(ModelView):
     @classmethod
     def default_period_end(cls):
         return last_month(Pool().get('ir.date').today())[1]
+
+
+class BillCreateDone(ModelView):
+    __name__ = 'reguarantee.fee.bill.create.done'
+
+    summary = fields.Text("Summary", readonly=True)
+    bills = fields.Many2Many(
+        'reguarantee.fee.bill', None, None, "Bills", readonly=True)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from sql.aggregate import Min
+from sql.aggregate import Count, Max, Min, Sum
 from sql.operators import Or
 
 from trytond import backend
@@ -416,14 +416,76 @@ class FeeRun(Wizard):
     def transition_run(self):
         pool = Pool()
         Fee = pool.get('reguarantee.fee')
-        self.done.created = Fee.run(
+        fee = Fee.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*fee.select(Max(fee.id)))
+        last_id, = cursor.fetchone()
+        start, end, company = (
             self.start.period_start, self.start.period_end,
             self.start.company)
+        self.done.created = Fee.run(start, end, company)
+        self.done.summary = self.get_summary(last_id or 0)
         return 'done'
+
+    def get_summary(self, last_id):
+        """Return the text that says which fees the run created, after the
+        fee last_id, or why it created none"""
+        pool = Pool()
+        Fee = pool.get('reguarantee.fee')
+        Institution = pool.get('reguarantee.institution')
+        Lang = pool.get('ir.lang')
+        lang = Lang.get()
+        start, end, company = (
+            self.start.period_start, self.start.period_end,
+            self.start.company)
+        currency = company.currency
+
+        def amount(value):
+            return lang.currency(
+                value or Decimal(0), currency, grouping=True)
+
+        period = {
+            'start': lang.strftime(start),
+            'end': lang.strftime(end),
+            }
+        fee = Fee.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*fee.select(
+                fee.institution, Count(fee.id),
+                Count(fee.project, distinct=True), Sum(fee.amount),
+                where=(fee.id > last_id) & (fee.company == company.id),
+                group_by=[fee.institution]))
+        rows = cursor.fetchall()
+        if not rows:
+            covered = sum(
+                len(r) for r in Fee._fee_run_projects(start, end, company))
+            if not covered:
+                return gettext(
+                    'reguarantee_fees.msg_fee_run_summary_no_project',
+                    **period)
+            return gettext(
+                'reguarantee_fees.msg_fee_run_summary_up_to_date',
+                projects=covered, **period)
+        lines = [gettext(
+                'reguarantee_fees.msg_fee_run_summary',
+                fees=sum(r[1] for r in rows),
+                projects=sum(r[2] for r in rows),
+                institutions=len(rows),
+                amount=amount(sum(r[3] or 0 for r in rows)),
+                **period)]
+        institutions = Institution.browse([r[0] for r in rows])
+        for institution, (_, fees, projects, total) in sorted(
+                zip(institutions, rows), key=lambda x: x[0].rec_name):
+            lines.append(gettext(
+                    'reguarantee_fees.msg_fee_run_summary_institution',
+                    institution=institution.rec_name, fees=fees,
+                    projects=projects, amount=amount(total)))
+        return '\n'.join(lines)
 
     def default_done(self, fields):
         return {
             'created': self.done.created,
+            'summary': self.done.summary,
             }
 
 
@@ -454,3 +516,4 @@ class FeeRunDone(ModelView):
     __name__ = 'reguarantee.fee.run.done'
 
     created = fields.Integer("Fees Created", readonly=True)
+    summary = fields.Text("Summary", readonly=True)

@@ -335,13 +335,20 @@ class InvoiceRequestExport(Wizard):
             to_xlsx(rows) if format_ == 'xlsx' else to_csv(rows))
         name = requests[0].number if len(requests) == 1 else 'vouchers'
         self.result.filename = f'{name}.{format_}'
-        Request.write(requests, {'export_date': Date.today()})
+        today = Date.today()
+        Request.write(requests, {'export_date': today})
+        self.result.summary = gettext(
+            'reguarantee_fees.msg_invoice_request_export_summary',
+            requests=len(requests), lines=len(rows),
+            filename=self.result.filename,
+            date=Pool().get('ir.lang').get().strftime(today))
         return 'result'
 
     def default_result(self, fields):
         return {
             'file': self.result.file,
             'filename': self.result.filename,
+            'summary': self.result.summary,
             }
 
 
@@ -363,3 +370,4 @@ class InvoiceRequestExportResult(ModelView):
 
     file = fields.Binary("File", filename='filename', readonly=True)
     filename = fields.Char("File Name", readonly=True)
+    summary = fields.Text("Summary", readonly=True)

@@ -18,7 +18,8 @@ from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
-from trytond.wizard import Button, StateAction, StateView, Wizard
+from trytond.wizard import (
+    Button, StateAction, StateTransition, StateView, Wizard)
 
 from .exceptions import BatchDeleteError, FilingValidationError
 
@@ -514,9 +515,16 @@ class BatchCreate(Wizard):
             Button("Cancel", 'end', 'tryton-cancel'),
             Button("Create", 'create_', 'tryton-ok', default=True),
             ])
-    create_ = StateAction('reguarantee_filing.act_batch_form')
+    create_ = StateTransition()
+    done = StateView(
+        'reguarantee.filing.batch.create.done',
+        'reguarantee_filing.batch_create_done_view_form', [
+            Button("Close", 'end', 'tryton-close'),
+            Button("Open Batches", 'open_', 'tryton-forward', default=True),
+            ])
+    open_ = StateAction('reguarantee_filing.act_batch_form')
 
-    def do_create_(self, action):
+    def transition_create_(self):
         pool = Pool()
         Batch = pool.get('reguarantee.filing.batch')
         Project = pool.get('reguarantee.project')
@@ -530,5 +538,36 @@ class BatchCreate(Wizard):
                     'reguarantee_filing.msg_batch_create_none'))
         if self.start.send:
             Batch.send(batches)
+        self.done.batches = batches
+        self.done.summary = self.get_summary(batches)
+        return 'done'
+
+    def get_summary(self, batches):
+        "Return the text that says which batches were created"
+        lines = [gettext(
+                'reguarantee_filing.msg_batch_create_summary',
+                batches=len(batches),
+                projects=sum(b.record_count for b in batches))]
+        lines.append(gettext(
+                'reguarantee_filing.msg_batch_create_summary_sent'
+                if self.start.send
+                else 'reguarantee_filing.msg_batch_create_summary_draft'))
+        return '\n'.join(lines)
+
+    def default_done(self, fields):
+        return {
+            'summary': self.done.summary,
+            'batches': [b.id for b in self.done.batches],
+            }
+
+    def do_open_(self, action):
         action['domains'] = []
-        return action, {'res_id': [b.id for b in batches]}
+        return action, {'res_id': [b.id for b in self.done.batches]}
+
+
+class BatchCreateDone(ModelView):
+    __name__ = 'reguarantee.filing.batch.create.done'
+
+    summary = fields.Text("Summary", readonly=True)
+    batches = fields.Many2Many(
+        'reguarantee.filing.batch', None, None, "Batches", readonly=True)

@@ -8,12 +8,14 @@ from dateutil.relativedelta import relativedelta
 from sql import Null
 from sql.aggregate import Max
 
+from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.pyson import Eval, If, PYSONEncoder
 from trytond.transaction import Transaction
-from trytond.wizard import Button, StateAction, StateView, Wizard
+from trytond.wizard import (
+    Button, StateAction, StateTransition, StateView, Wizard)
 
 from .configuration import RATE_DIGITS
 from .indicator import Portfolio, loss_figures, ratio
@@ -480,16 +482,69 @@ class SnapshotCompute(Wizard):
             Button("Cancel", 'end', 'tryton-cancel'),
             Button("Compute", 'compute', 'tryton-ok', default=True),
             ])
-    compute = StateAction('reguarantee_risk.act_snapshot_form')
+    compute = StateTransition()
+    done = StateView(
+        'reguarantee.risk.snapshot.compute.done',
+        'reguarantee_risk.snapshot_compute_done_view_form', [
+            Button("Close", 'end', 'tryton-close'),
+            Button("Open Snapshots", 'open_', 'tryton-forward',
+                default=True),
+            ])
+    open_ = StateAction('reguarantee_risk.act_snapshot_form')
 
-    def do_compute(self, action):
+    def transition_compute(self):
         pool = Pool()
         Company = pool.get('company.company')
         Snapshot = pool.get('reguarantee.risk.snapshot')
         company = Company(Transaction().context['company'])
-        Snapshot.compute(self.start.date, [company])
+        snapshots = Snapshot.compute(self.start.date, [company])
+        self.done.summary = self.get_summary(snapshots)
+        return 'done'
+
+    def get_summary(self, snapshots):
+        "Return the text that says which snapshots were computed"
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        lang = Lang.get()
+        lines = []
+        institutions = [s for s in snapshots if s.institution]
+        over = [
+            s for s in institutions
+            if s.leverage is not None and s.leverage_limit is not None
+            and s.leverage > s.leverage_limit]
+        lines.append(gettext(
+                'reguarantee_risk.msg_snapshot_compute_summary',
+                count=len(snapshots), institutions=len(institutions),
+                date=lang.strftime(self.start.date)))
+        for snapshot in snapshots:
+            if snapshot.institution:
+                continue
+            lines.append(gettext(
+                    'reguarantee_risk.msg_snapshot_compute_summary_company',
+                    projects=snapshot.project_count or 0,
+                    balance=lang.currency(
+                        snapshot.reguarantee_balance or 0,
+                        snapshot.currency, grouping=True),
+                    leverage=lang.format(
+                        '%.2f', snapshot.leverage or 0),
+                    rate=lang.format(
+                        '%.2f', (snapshot.compensation_rate or 0) * 100)))
+        if over:
+            lines.append(gettext(
+                    'reguarantee_risk.msg_snapshot_compute_summary_leverage',
+                    institutions=', '.join(
+                        s.institution.rec_name for s in over)))
+        return '\n'.join(lines)
+
+    def default_done(self, fields):
+        return {
+            'summary': self.done.summary,
+            }
+
+    def do_open_(self, action):
+        company = Transaction().context['company']
         action['pyson_domain'] = PYSONEncoder().encode([
-                ('company', '=', company.id),
+                ('company', '=', company),
                 ('date', '=', self.start.date),
                 ])
         action['name'] += f' @ {self.start.date}'
@@ -504,3 +559,9 @@ class SnapshotComputeStart(ModelView):
     @classmethod
     def default_date(cls):
         return Pool().get('ir.date').today()
+
+
+class SnapshotComputeDone(ModelView):
+    __name__ = 'reguarantee.risk.snapshot.compute.done'
+
+    summary = fields.Text("Summary", readonly=True)

@@ -6,6 +6,7 @@ import unittest
 from decimal import Decimal
 from unittest.mock import patch
 
+from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.modules.reguarantee_base.exceptions import (
@@ -19,7 +20,7 @@ from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.tools import find_path
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, check_access
 
 SEND_MESSAGE = (
     'trytond.modules.reguarantee_base.project.send_message_transactional')
@@ -458,6 +459,44 @@ class ReguaranteeBaseTestCase(
                 ['', ''], where=borrower_table.id == borrower.id))
         Borrower.__register__('reguarantee_base')
         self.assertEqual(stored(borrower), (None, None, '340100'))
+
+    @with_transaction()
+    def test_approval_button_rules_admin(self):
+        "Test the re-guarantee administrator edits the re-guarantee rules only"
+        pool = Pool()
+        Button = pool.get('ir.model.button')
+        ModelData = pool.get('ir.model.data')
+        Rule = pool.get('ir.model.button.rule')
+        User = pool.get('res.user')
+        manager, other = User.create([{
+                    'login': 'manager', 'name': "Manager",
+                    'groups': [('add', [ModelData.get_id(
+                                    'reguarantee_base', 'group_admin')])],
+                    }, {
+                    'login': 'other', 'name': "Other",
+                    }])
+        rule = Rule(ModelData.get_id(
+                'reguarantee_base', 'institution_approve_button_rule'))
+        foreign_button, = Button.search([
+                ('model', 'not like', 'reguarantee.%')], limit=1)
+        foreign_rule, = Rule.create([{
+                    'button': foreign_button.id, 'number_user': 1}])
+
+        with Transaction().set_user(manager.id), check_access():
+            Rule.write([Rule(rule.id)], {'number_user': 1})
+            self.assertEqual(Rule(rule.id).number_user, 1)
+            # they still see every rule
+            self.assertIn(foreign_rule, Rule.search([]))
+            with self.assertRaises(AccessError):
+                Rule.write([Rule(foreign_rule.id)], {'number_user': 2})
+            with self.assertRaises(AccessError):
+                Rule.create([{
+                            'button': foreign_button.id, 'number_user': 1}])
+        with Transaction().set_user(other.id), check_access():
+            with self.assertRaises(AccessError):
+                Rule.write([Rule(rule.id)], {'number_user': 2})
+        with Transaction().set_user(1), check_access():
+            Rule.write([Rule(foreign_rule.id)], {'number_user': 2})
 
 
 del ModuleTestCase

@@ -365,11 +365,17 @@ class ReguaranteeRiskTestCase(
             session_id, _, _ = Compute.create()
             compute = Compute(session_id)
             compute.start.date = DATE
-            action, _ = compute.do_compute(
-                {'name': "Risk Snapshots", 'pyson_domain': '[]'})
+            self.assertEqual(compute.transition_compute(), 'done')
 
             self.assertEqual(
                 Snapshot.search([('date', '=', DATE)], count=True), 3)
+            summary = compute.default_done(['summary'])['summary']
+            self.assertTrue(summary.startswith(
+                    "3 risk snapshots were computed on 06/30/2026: "
+                    "the company's and those of 2 institutions"), summary)
+            self.assertIn("Company-wide: ", summary)
+            action, _ = compute.do_open_(
+                {'name': "Risk Snapshots", 'pyson_domain': '[]'})
             self.assertIn('2026-06-30', action['name'])
 
     def create_risk_user(self):
