@@ -208,25 +208,28 @@ class Sao:
     def close_tabs(self):
         "Close every tab (as its cross does; sao asks about unsaved changes)"
         tabs = self.page.locator('#tablist > li')
+        # sao may ask whether to save a record: nothing was typed there
+        # (sao 8.0 takes a record with a timestamp as modified once shown):
+        # no
+        no = self.page.locator(
+            '.modal.in .modal-footer button.btn-default').filter(
+            visible=True)
         for _ in range(5):
+            if no.count():
+                no.first.click()
+                self.wait_idle()
+                continue
+            if not tabs.count():
+                break
             self.page.evaluate("""() => {
                 for (const tab of [...Sao.Tab.tabs]) {
                     tab.close();
                 }
             }""")
             self.wait_idle()
-            if not tabs.count():
-                return
-            # sao asks whether to save a record: nothing was typed there
-            # (sao 8.0 takes a record with a timestamp as modified once
-            # shown, its form keeping milliseconds only): no
-            no = self.page.locator(
-                '.modal.in .modal-footer button.btn-default').filter(
-                visible=True)
-            if no.count():
-                no.first.click()
-                self.wait_idle()
         expect(tabs).to_have_count(0)
+        expect(self.page.locator('.modal.in').filter(visible=True)
+            ).to_have_count(0)
 
     @property
     def tab(self) -> Locator:
