@@ -90,10 +90,12 @@ def test_install_and_image_patch_sao():
     install = (ROOT / 'scripts' / 'install.sh').read_text()
     assert 'scripts/patch_sao.py" "$SAO_JS"' in install
     dockerfile = (ROOT / 'docker' / 'Dockerfile').read_text()
-    copy = dockerfile.index('COPY --from=sao /build/package /opt/sao')
-    run = dockerfile.index(
-        'RUN python /tmp/patch_sao.py /opt/sao/dist/tryton-sao.js')
-    assert copy < run
-    assert 'COPY scripts/patch_sao.py /tmp/patch_sao.py' in dockerfile
+    # the web root of the image is built from the patched package
+    patch = dockerfile.index(
+        'python /build/patch_sao.py /build/package/dist/tryton-sao.js')
+    webroot = dockerfile.index(
+        'python /build/sao_webroot.py /build/package /build/web')
+    assert patch < webroot
+    assert 'COPY --from=sao-web /build/web /opt/sao' in dockerfile
     ignored = (ROOT / '.dockerignore').read_text().split()
     assert 'scripts' not in ignored
