@@ -19,6 +19,8 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 
+#: The installation's own style and script that index.html loads
+CUSTOM = ('custom.css', 'custom.js')
 #: The folders sao reads files from, and the files it needs there
 FOLDERS = {
     'dist': '*',
@@ -99,6 +101,11 @@ def build(package, webroot):
         target = building / path
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(package / path, target)
+    # index.html loads these hooks of an installation's own: empty ones,
+    # else the browser is answered an error page it refuses (nosniff)
+    for name in CUSTOM:
+        if not (building / name).exists():
+            (building / name).write_text('')
     old = webroot.with_name(webroot.name + '.old')
     shutil.rmtree(old, ignore_errors=True)
     if webroot.exists():

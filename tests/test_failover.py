@@ -53,6 +53,7 @@ borrowers = demo.setup_borrowers()
 print(json.dumps({
     'institution': institutions['GI001'].id,
     'bank': banks[0].id,
+    'borrower': borrowers[501].id,
     'borrower_id_number': borrowers[501].id_number,
     'password': [u for u in demo.USERS
         if u['login'] == 'operator'][0]['password'],
@@ -207,6 +208,7 @@ class Operator:
         project_id, = self.client.model(
             'reguarantee.project', 'create', [{
                     'institution': self.setup['institution'],
+                    'borrower': self.setup['borrower'],
                     # named by its identity number, as the form does for
                     # a borrower the operator's institution has no project of
                     'borrower_id_number': self.setup['borrower_id_number'],

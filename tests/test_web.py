@@ -107,12 +107,10 @@ def test_index_references_served(live_server, web_root):
     from sao_webroot import References
     parser = References()
     parser.feed((web_root / 'index.html').read_text(encoding='utf-8'))
-    optional = {'custom.js', 'custom.css'}
     assert len(parser.paths) > 15
     for path in parser.paths:
         response = requests.get(live_server.url + path, timeout=30)
-        assert response.status_code == (404 if path in optional else 200), (
-            path)
+        assert response.status_code == 200, path
 
 
 @pytest.mark.parametrize('origin', [

@@ -529,6 +529,8 @@ def crawl_role(browser, server, login, password, folder):
             sao = Sao(page, server.url, database=DATABASE)
             sao.login(login, password)
             crawler = Crawler(sao, rpc, login, folder)
+            # the start page opened at login: its entry opens it again
+            crawler.close_tabs()
             crawler.run()
         finally:
             context.close()

@@ -66,6 +66,10 @@ def run_wizard(sao, send=True):
     tabs = sao.page.locator('#tablist > li')
     count = tabs.count()
     dialog.locator('.modal-footer button.btn-primary').click()
+    # it says what it made, then opens its batches
+    expect(dialog.locator('textarea[name="summary"]')).not_to_have_value('')
+    sao.wait_idle()
+    dialog.locator('.modal-footer button.btn-primary').click()
     expect(dialog).to_be_hidden()
     # the batches it made open in a new tab
     expect(tabs).to_have_count(count + 1)
