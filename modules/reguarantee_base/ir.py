@@ -96,20 +96,16 @@ class RelationRuleMixin:
         return super().export_data(records, fields_names, header=header)
 
     @classmethod
-    def _rule_relation_domain(cls, domain, searched=False):
-        """Return domain with the relational leaves searched with access checks
-
-        searched: domain is what a searcher of the model returned"""
+    def _rule_relation_domain(cls, domain):
+        "Return domain with the relational leaves searched with access checks"
         if is_leaf(domain):
-            return cls._rule_relation_leaf(domain, searched=searched)
+            return cls._rule_relation_leaf(domain)
         elif isinstance(domain, (list, tuple)):
-            return [
-                cls._rule_relation_domain(d, searched=searched)
-                for d in domain]
+            return [cls._rule_relation_domain(d) for d in domain]
         return domain
 
     @classmethod
-    def _rule_relation_leaf(cls, leaf, searched=False):
+    def _rule_relation_leaf(cls, leaf):
         pool = Pool()
         ModelAccess = pool.get('ir.model.access')
         name, operator, value = leaf[:3]
@@ -127,15 +123,17 @@ class RelationRuleMixin:
             if (not isinstance(converted, (list, tuple))
                     or converted == leaf or list(converted) == [leaf]):
                 return leaf
-            return cls._rule_relation_domain(converted, searched=True)
-        if (searched and field._type in ({'many2one'} | _TO_MANY)
+            return cls._rule_relation_domain(converted)
+        if (field._type in ({'many2one'} | _TO_MANY)
                 and not ModelAccess.check(
                     field.get_target().__name__, 'read',
                     raise_exception=False)):
-            # A searcher of a field the user reads (e.g. whether a bill is
-            # paid) may walk to a model the user may not read at all: as
-            # Tryton does, with the records the user may search
-            return leaf
+            # A model the user may not read at all has no record of another
+            # institution to hide, and the searchers of fields the user
+            # reads walk to such models (e.g. whether a bill is paid, from
+            # its invoice): searched as Tryton does, without access checks
+            with without_check_access():
+                return cls._rule_relation_leaf(leaf)
         if field._type == 'many2one':
             return cls._rule_relation_many2one(field, leaf)
         elif field._type in _TO_MANY:
