@@ -279,8 +279,32 @@ class Workflow(Sao):
         shown (a regular expression), by default text"""
         widget = self.field(name)
         widget.fill(text)
-        widget.press('Tab')
-        self.wait_idle()
+        # sao searches the completion 300 ms after the input (then its
+        # autocomplete RPC): a Tab before that is overtaken by the menu the
+        # completion opens late, which ignores the Tab and may clear the
+        # field or write it again later; so choose the record in the menu
+        # as a user does, once sao is idle
+        dropdown = widget.locator('xpath=ancestor::div[contains('
+            'concat(" ", @class, " "), " dropdown ")][1]')
+        entries = dropdown.locator(
+            '.dropdown-completion li.completion > a:visible')
+        completion = dropdown.count() > 0
+        if completion:
+            match = entries.filter(has_text=text).first
+            try:
+                match.wait_for(state='visible', timeout=5000)
+            except PlaywrightTimeoutError:
+                completion = False
+            else:
+                self.wait_idle()
+                match.click()
+                self.wait_idle()
+        if not completion:
+            if dropdown.count() and 'open' in (
+                    dropdown.get_attribute('class') or ''):
+                widget.press('Escape')
+            widget.press('Tab')
+            self.wait_idle()
         dialog = self.page.locator('.modal.in:visible').filter(
             has=self.page.locator('.treeview'))
         if dialog.count():
