@@ -10,8 +10,9 @@ scripts/demo_data.py adds the demo data (company, one user per role, ...)
 pointing to them; trytond serves it with sao on a free port of 127.0.0.1
 and the queue worker runs its tasks (filings, CMS pushes); Playwright
 drives the Debian chromium, headless.  The variables DEMO_FUND_URL,
-DEMO_FUND_TOKEN_FILE, DEMO_CMS_URL and DEMO_CMS_TOKEN_FILE are given to
-demo_data.py, trytond and the worker alike.
+DEMO_CMS_URL, TRYTOND_REGUARANTEE__FUND_TOKEN and
+TRYTOND_REGUARANTEE__CMS_TOKEN are given to demo_data.py, trytond and the
+worker alike.
 
 Environment:
     BROWSER_TEST_LANG       language of the users: en (default) or zh_CN
@@ -244,7 +245,10 @@ def tryton_server():
         for name in ('fund', 'cms'):
             sim_url, token_file = start_simulator(name, workdir, started)
             env[f'DEMO_{name.upper()}_URL'] = sim_url
-            env[f'DEMO_{name.upper()}_TOKEN_FILE'] = str(token_file)
+            # the server reads the outside systems' tokens from its
+            # configuration, here the environment ([reguarantee] *_token)
+            env[f'TRYTOND_REGUARANTEE__{name.upper()}_TOKEN'] = (
+                token_file.read_text().strip())
 
         start = time.monotonic()
         summary_file = workdir / 'summary.json'
