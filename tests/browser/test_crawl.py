@@ -467,18 +467,22 @@ class Crawler:
             }""", list(before), timeout=5)
 
     def open_first_record(self):
-        "Activate the first row (a double click: its form)"
-        tabs = self.js("""() => {
-            const screen = Sao.Tab.tabs.get_current().screen;
-            screen.current_record = screen.group[0];
-            const tabs = Sao.Tab.tabs.length;
-            screen.row_activate();
-            return tabs;
-        }""")
-        if not self.expect("""(tabs) => Sao.Tab.tabs.length > tabs
-                || Sao.Tab.tabs.get_current().screen.current_view.view_type
-                    == 'form'""", tabs):
-            raise Problem("the first record's form does not open")
+        """Activate the first row (a double click: its form); once more when
+        sao was still loading the list (as a user double-clicks again)"""
+        for _ in range(2):
+            tabs = self.js("""() => {
+                const screen = Sao.Tab.tabs.get_current().screen;
+                screen.current_record = screen.group[0];
+                const tabs = Sao.Tab.tabs.length;
+                screen.row_activate();
+                return tabs;
+            }""")
+            if self.expect("""(tabs) => Sao.Tab.tabs.length > tabs
+                    || Sao.Tab.tabs.get_current().screen.current_view
+                        .view_type == 'form'""", tabs):
+                return
+            self.sao.wait_quiet()
+        raise Problem("the first record's form does not open")
 
     def new_record(self):
         self.toolbar('new_')
