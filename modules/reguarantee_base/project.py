@@ -696,7 +696,7 @@ class Project(
                 ]
         _, operator, value = clause[:3]
         if (operator == '=') != bool(value):
-            domain = ['NOT', domain]
+            return [('id', 'not in', cls.search(domain, order=[], query=True))]
         return domain
 
     @classmethod

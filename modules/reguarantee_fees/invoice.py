@@ -36,16 +36,6 @@ class InvoiceLine(metaclass=PoolMeta):
         return super()._get_origin() + ['reguarantee.fee.bill']
 
 
-class Party(metaclass=PoolMeta):
-    __name__ = 'party.party'
-
-    reguarantee_institutions = fields.One2Many(
-        'reguarantee.institution', 'party', "Re-guarantee Institutions",
-        readonly=True,
-        help="The guarantee institutions whose accounting counterpart the "
-        "party is.")
-
-
 class Institution(metaclass=PoolMeta):
     __name__ = 'reguarantee.institution'
 
