@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import os
 import re
+import struct
 import zipfile
 from decimal import Decimal, InvalidOperation
 from html import unescape
@@ -69,7 +70,8 @@ DATE_FORMATS = ['%Y-%m-%d', '%Y/%m/%d', '%Y.%m.%d', '%Y%m%d', '%Y年%m月%d日']
 # The parts of an .xlsx sheet scanned before calamine reads it: calamine
 # returns the cached value of a formula and a blank for an error value
 #: A cell beyond column Z that is not empty
-FAR_COLUMN = re.compile(rb'\sr="[A-Z]{2,}[0-9]+"[^>]*(?<!/)>')
+#: (starting with r=" to be searched fast; the space before is checked after)
+FAR_COLUMN = rb'r="[A-Z]{2,}[0-9]+"[^>]*(?<!/)>'
 #: A cell without reference: calamine places it after the previous one
 CELL_WITHOUT_REFERENCE = re.compile(rb'<c(?![^>]*\sr=")[\s>/]')
 #: A cell with a formula (group 3 or 4) or a value
@@ -272,17 +274,24 @@ class SheetReader:
                 break
         else:
             raise self.error('msg_project_import_no_header')
+        positions = list(positions.items())
         for number, cells in rows:
-            values = {}
-            for position, name in positions.items():
-                value = cells[position] if position < len(cells) else None
-                if isinstance(value, (str, BadCell)):
+            values, width, blank = {}, len(cells), True
+            for position, name in positions:
+                value = values[name] = (
+                    cells[position] if position < width else None)
+                if value is None:
+                    continue
+                elif isinstance(value, (str, BadCell)):
                     if len(str(value)) > MAX_CELL_LENGTH:
                         raise self.error('msg_project_import_cell_too_long',
                             row=number, column=self.headers[name],
                             max_length=MAX_CELL_LENGTH)
-                values[name] = value
-            if not all(is_blank(v) for v in values.values()):
+                    if blank and not is_blank(value):
+                        blank = False
+                else:
+                    blank = False
+            if not blank:
                 yield number, values
 
     def read_header(self, cells):
@@ -327,10 +336,8 @@ class SheetReader:
         return self._rows_calamine(bad_cells)
 
     def _rows_xls(self):
-        # An .xls file holds at most 65,536 rows and 256 columns per sheet;
-        # calamine gives the cached value of a formula, as xlrd did, and a
-        # blank for an error value
-        return self._rows_calamine({})
+        # calamine gives the cached value of a formula, as xlrd did
+        return self._rows_calamine(self.scan_xls())
 
     def _rows_ods(self):
         bad_cells, merged = self.scan_ods()
@@ -463,17 +470,21 @@ class SheetReader:
         column) index"""
         bad_cells = {}
         rows = 0
-        # The numbers from the first digit of MAX_ROWS and as many digits
+        # A cell beyond column Z or of a row number from the first digit of
+        # MAX_ROWS with as many digits
         digits = str(MAX_ROWS)
-        large_row = re.compile(rb'\sr="[A-Z]*([%s-9][0-9]{%d,})"' % (
-                digits[0].encode(), len(digits) - 1))
+        too_far = re.compile(rb'%s|r="[A-Z]*([%s-9][0-9]{%d,})"' % (
+                FAR_COLUMN, digits[0].encode(), len(digits) - 1))
         for piece in self.scan_part(self.xlsx_sheet_path(), b'<c '):
             rows += piece.count(b'<row')
-            if (rows > MAX_ROWS or FAR_COLUMN.search(piece)
-                    or any(int(m.group(1)) > MAX_ROWS
-                        for m in large_row.finditer(piece))
-                    or (piece.count(b'<c r="') != piece.count(b'<c ')
-                        + piece.count(b'<c>') + piece.count(b'<c/>')
+            for match in too_far.finditer(piece):
+                if (piece[match.start() - 1:match.start()].isspace()
+                        and (not match.group(1)
+                            or int(match.group(1)) > MAX_ROWS)):
+                    raise self.too_many_rows()
+            # The cells other than <c r="..."> are rare
+            if (rows > MAX_ROWS
+                    or (piece.count(b'<c r="') != piece.count(b'<c')
                         and CELL_WITHOUT_REFERENCE.search(piece))):
                 raise self.too_many_rows()
             if b'<f' not in piece and b't="e"' not in piece:
@@ -505,6 +516,8 @@ class SheetReader:
             raise self.unreadable("no content.xml")
         bad_cells, merged = {}, []
         tables = row = row_repeat = column = 0
+        # calamine reads every sheet of an .ods file
+        extents = []
         for piece in self.scan_part('content.xml'):
             for match in ODS_TAG.finditer(piece):
                 tag, attributes, empty, end = match.groups()
@@ -516,6 +529,8 @@ class SheetReader:
                 elif tag == b'table':
                     tables += 1
                     row = 0
+                    extents.append([0, 0])
+                    self.check_extents(extents)
                     continue
                 attributes = dict(ODS_ATTRIBUTE.findall(attributes))
                 if tag == b'table-row':
@@ -528,10 +543,13 @@ class SheetReader:
                 repeat = _count(attributes, b'table:number-columns-repeated')
                 # calamine leaves out the empty cells at the end of the rows
                 # and the empty rows at the end of the sheets only
-                if (not empty or b'office:value-type' in attributes) and (
-                        row + row_repeat > MAX_ROWS
-                        or column + repeat > MAX_COLUMNS):
-                    raise self.too_many_rows()
+                if tables and (
+                        not empty or b'office:value-type' in attributes):
+                    extent = extents[-1]
+                    extent[0] = max(extent[0], row + row_repeat)
+                    extent[1] = max(extent[1], column + repeat)
+                    if extent[0] > MAX_ROWS or extent[1] > MAX_COLUMNS:
+                        raise self.too_many_rows()
                 if tables == 1:
                     formula = attributes.get(b'table:formula')
                     if formula:
@@ -548,7 +566,61 @@ class SheetReader:
                                 column_letter(column + spanned[1] - 1),
                                 row + spanned[0]))
                 column += repeat
+        self.check_extents(extents)
         return bad_cells, merged
+
+    def check_extents(self, extents):
+        """Refuse the sheets of the (rows, columns) extents if calamine would
+        hold more cells in memory for them all than for one largest sheet"""
+        if sum(r * c for r, c in extents) > MAX_ROWS * MAX_COLUMNS:
+            raise self.too_many_rows()
+
+    def scan_xls(self):
+        """Refuse an .xls file whose sheets are too large for calamine and
+        return the error values of the first sheet as BadCell by (row,
+        column) index
+
+        An .xls file holds at most 65,536 rows and 256 columns by sheet but
+        as many sheets as it wants, all read by calamine on opening."""
+        try:
+            stream = ole_stream(self.data, ['Workbook', 'Book'])
+        except ValueError as exception:
+            raise self.unreadable(exception) from exception
+        bad_cells, extents, depth = {}, [], 0
+        position, size = 0, len(stream)
+        while position + 4 <= size:
+            kind, length = XLS_RECORD.unpack_from(stream, position)
+            position += 4
+            record = stream[position:position + length]
+            position += length
+            if kind == XLS_BOF:
+                depth += 1
+                # The first is the workbook's, then one by sheet; a sheet
+                # holds those of its charts
+                if depth == 1:
+                    extents.append([0, 0])
+                    self.check_extents(extents[1:])
+            elif kind == XLS_EOF:
+                depth -= 1
+            elif (kind in XLS_CELLS and len(record) >= 6
+                    and len(extents) > 1 and depth == 1):
+                row, column = XLS_POSITION.unpack_from(record)
+                last_column = column
+                if kind == XLS_MULRK:
+                    last_column, = XLS_LAST_COLUMN.unpack_from(
+                        record, len(record) - 2)
+                extent = extents[-1]
+                extent[0] = max(extent[0], row + 1)
+                extent[1] = max(extent[1], last_column + 1)
+                if extent[1] > MAX_COLUMNS:
+                    raise self.too_many_rows()
+                if len(extents) == 2:
+                    error = xls_error(kind, record)
+                    if error:
+                        bad_cells[row, column] = BadCell(
+                            error, 'msg_project_import_error_cell')
+        self.check_extents(extents[1:])
+        return bad_cells
 
     def decode(self):
         "Return the text of a CSV file: UTF-8, with a BOM or not, or GB18030"
@@ -580,6 +652,104 @@ class SheetReader:
                 yield number, [v if v.strip() else None for v in row]
         except csv.Error as exception:
             raise self.unreadable(exception) from exception
+
+
+XLS_RECORD = struct.Struct('<HH')
+XLS_POSITION = struct.Struct('<HH')
+XLS_LAST_COLUMN = struct.Struct('<H')
+XLS_BOF = 0x0809
+XLS_EOF = 0x000A
+XLS_MULRK = 0x00BD
+XLS_BOOLERR = 0x0205
+XLS_FORMULA = 0x0006
+#: The records of the cells with a value: FORMULA, NUMBER, LABEL, BOOLERR,
+#: RK, MULRK, LABELSST, RSTRING (calamine leaves out BLANK and MULBLANK)
+XLS_CELLS = {
+    XLS_FORMULA, 0x0203, 0x0204, XLS_BOOLERR, 0x027E, XLS_MULRK, 0x00FD,
+    0x00D6}
+XLS_ERRORS = {
+    0x00: '#NULL!', 0x07: '#DIV/0!', 0x0F: '#VALUE!', 0x17: '#REF!',
+    0x1D: '#NAME?', 0x24: '#NUM!', 0x2A: '#N/A'}
+
+
+def xls_error(kind, record):
+    "Return the error value of an .xls cell record or None"
+    if kind == XLS_BOOLERR and len(record) >= 8 and record[7]:
+        return XLS_ERRORS.get(record[6], '#N/A')
+    elif (kind == XLS_FORMULA and len(record) >= 14
+            and record[6] == 2 and record[12:14] == b'\xff\xff'):
+        return XLS_ERRORS.get(record[8], '#N/A')
+
+
+OLE_HEADER = struct.Struct('<8s22xHH10xII4xIIIII')
+OLE_FREE = 0xFFFFFFFF
+
+
+def ole_stream(data, names):
+    """Return the first stream of the names of an OLE2 compound file (the
+    container of .xls files); raise ValueError if the file is broken"""
+    if len(data) < 512:
+        raise ValueError("truncated")
+    (_, shift, mini_shift, fat_count, directory_start, mini_cutoff,
+        mini_fat_start, _, difat_start, _) = OLE_HEADER.unpack_from(data)
+    if not 7 <= shift <= 16 or not 1 <= mini_shift < shift:
+        raise ValueError("wrong sector size")
+    sector_size = 1 << shift
+    sectors = (len(data) - 1) // sector_size
+    entries = sector_size // 4
+
+    def sector(number):
+        if number >= sectors:
+            raise ValueError("sector %s out of the file" % number)
+        start = (number + 1) * sector_size
+        return data[start:start + sector_size]
+
+    def chain(start, table):
+        numbers = []
+        while start < 0xFFFFFFFA:
+            if len(numbers) > len(table) or start >= len(table):
+                raise ValueError("broken chain")
+            numbers.append(start)
+            start = table[start]
+        return numbers
+
+    difat = list(struct.unpack_from('<109I', data, 76))
+    next_difat, seen = difat_start, 0
+    while next_difat < 0xFFFFFFFA and seen <= sectors:
+        values = struct.unpack('<%dI' % entries, sector(next_difat))
+        difat.extend(values[:-1])
+        next_difat, seen = values[-1], seen + 1
+    fat = []
+    for number in difat[:fat_count]:
+        if number != OLE_FREE:
+            fat.extend(struct.unpack('<%dI' % entries, sector(number)))
+    directory = b''.join(
+        sector(n) for n in chain(directory_start, fat))
+    root_start, root_size = None, 0
+    for offset in range(0, len(directory) - 127, 128):
+        length, = struct.unpack_from('<H', directory, offset + 64)
+        name = directory[offset:offset + max(length - 2, 0)].decode(
+            'utf-16-le', 'replace')
+        kind = directory[offset + 66]
+        start, size = struct.unpack_from('<II', directory, offset + 116)
+        if kind == 5:
+            root_start, root_size = start, size
+        elif kind == 2 and name in names:
+            if size < mini_cutoff:
+                mini_fat = []
+                for number in chain(mini_fat_start, fat):
+                    mini_fat.extend(
+                        struct.unpack('<%dI' % entries, sector(number)))
+                mini_stream = b''.join(
+                    sector(n) for n in chain(root_start, fat))[:root_size]
+                mini_size = 1 << mini_shift
+                content = b''.join(
+                    mini_stream[n * mini_size:(n + 1) * mini_size]
+                    for n in chain(start, mini_fat))
+            else:
+                content = b''.join(sector(n) for n in chain(start, fat))
+            return content[:size]
+    raise ValueError("no %s stream" % names[0])
 
 
 def _count(attributes, name):
@@ -642,15 +812,20 @@ def _convert_char(value):
 
 
 def _convert_code(value):
-    return re.sub(r'\s', '', _convert_char(value)).upper()
+    return ''.join(_convert_char(value).split()).upper()
 
 
 def _convert_kind(value):
-    kind = KINDS.get(normalize(value))
+    kind = KINDS.get(value) or KINDS.get(normalize(value))
     if not kind:
         raise ConversionError(
             'msg_project_import_borrower_kind', value=value)
     return kind
+
+
+AMOUNT_MARKS = re.compile(r'[\s,，¥￥]')
+#: The smallest amount by number of digits
+EXPONENTS = {d: Decimal(1).scaleb(-d) for d in range(10)}
 
 
 def _convert_amount(value, digits=2):
@@ -658,14 +833,15 @@ def _convert_amount(value, digits=2):
     if isinstance(value, float):
         text = repr(value)
     elif isinstance(value, str):
-        text = re.sub(r'[\s,，¥￥]', '', value)
+        text = AMOUNT_MARKS.sub('', value)
     try:
         if isinstance(value, bool):
             raise InvalidOperation
         amount = Decimal(text)
         if not amount.is_finite():
             raise InvalidOperation
-        rounded = amount.quantize(Decimal(1).scaleb(-digits))
+        rounded = amount.quantize(
+            EXPONENTS.get(digits) or Decimal(1).scaleb(-digits))
     except (InvalidOperation, TypeError, ValueError):
         raise ConversionError('msg_project_import_not_number', value=value)
     if rounded != amount:
@@ -696,31 +872,32 @@ CONVERTERS = {
     'amount': _convert_amount,
     'date': _convert_date,
     }
+#: The name, type, required and converter of the columns
+CONVERSIONS = [
+    (c.name, c.type, c.required, CONVERTERS[c.type]) for c in COLUMNS]
 
 
 def convert_row(values, digits=2):
     """Return the typed values of a row and its errors as a list of (column
     name, message id, parameters); a column absent from the file is None"""
     record, errors = {}, []
-    for column in COLUMNS:
-        value = values.get(column.name)
-        record[column.name] = None
-        if isinstance(value, BadCell):
-            errors.append((column.name, value.msg_id, {'value': value}))
+    for name, type_, required, converter in CONVERSIONS:
+        value = values.get(name)
+        record[name] = None
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                errors.append((name, 'msg_project_import_required', {}))
             continue
-        if is_blank(value):
-            if column.required:
-                errors.append(
-                    (column.name, 'msg_project_import_required', {}))
+        elif isinstance(value, BadCell):
+            errors.append((name, value.msg_id, {'value': value}))
             continue
-        converter = CONVERTERS[column.type]
         try:
-            if column.type == 'amount':
-                record[column.name] = converter(value, digits)
+            if type_ == 'amount':
+                record[name] = converter(value, digits)
             else:
-                record[column.name] = converter(value)
+                record[name] = converter(value)
         except ConversionError as error:
-            errors.append((column.name, error.msg_id, error.params))
+            errors.append((name, error.msg_id, error.params))
     return record, errors
 
 

@@ -56,7 +56,7 @@ def make_xlsx(rows, setup=None):
     return content.getvalue()
 
 
-def make_xls(rows, merge=None):
+def make_xls(rows, merge=None, setup=None):
     workbook = xlwt.Workbook()
     sheet = workbook.add_sheet('Projects', cell_overwrite_ok=True)
     date_style = xlwt.easyxf(num_format_str='YYYY-MM-DD')
@@ -68,6 +68,8 @@ def make_xls(rows, merge=None):
                 sheet.write(r, c, value)
     if merge:
         sheet.write_merge(*merge, 'merged')
+    if setup:
+        setup(workbook, sheet)
     content = io.BytesIO()
     workbook.save(content)
     return content.getvalue()
@@ -362,6 +364,18 @@ class ReaderTestCase(unittest.TestCase):
             '<table:table-cell table:formula="of:=[.G2]*2"'
             ' office:value-type="float" office:value="2">'
             '<text:p>2</text:p></table:table-cell>')
+
+        def setup(workbook, sheet):
+            sheet.row(1).set_cell_error(5, '#DIV/0!')
+            sheet.row(1).set_cell_error(6, 0x2a)
+        (_, values), = self.read(make_xls([HEADER, ROW], setup=setup), 'p.xls')
+        self.assertEqual(str(values['loan_amount']), '#DIV/0!')
+        self.assertEqual(str(values['guarantee_amount']), '#N/A')
+        self.assertRowErrors(values, [
+                ('loan_amount', 'msg_project_import_error_cell'),
+                ('guarantee_amount', 'msg_project_import_error_cell'),
+                ])
+
         (_, values), = self.read(
             make_ods([HEADER, ROW[:5] + [formula] + ROW[6:]]), 'p.ods')
         self.assertEqual(str(values['loan_amount']), '=[.G2]*2')
@@ -504,6 +518,31 @@ class ReaderTestCase(unittest.TestCase):
         parts[sheet] = parts[sheet].replace(b'<c r="B2"', b'<c ')
         self.assertReadError(
             'msg_project_import_too_many_rows', make_zip(parts), 'p.xlsx')
+
+        # calamine reads every sheet of .xls and .ods files
+        def sheets(workbook, sheet):
+            for i in range(2):
+                workbook.add_sheet(str(i)).write(1, 8, 'x')
+        four_rows = ''.join(
+            '<table:table table:name="%s"><table:table-row>'
+            '<table:table-cell table:number-columns-repeated="9"'
+            ' office:value-type="float" office:value="1"/>'
+            '</table:table-row><table:table-row'
+            ' table:number-rows-repeated="3"><table:table-cell'
+            ' office:value-type="float" office:value="1"/>'
+            '</table:table-row></table:table>' % i for i in range(2))
+        with patch.object(project_import_file, 'MAX_ROWS', 4), \
+                patch.object(project_import_file, 'MAX_COLUMNS', 9):
+            for make, setup in [
+                    (make_xls, {'setup': sheets}),
+                    (make_ods, {'tables': four_rows})]:
+                with self.subTest(make=make):
+                    filename = 'p.%s' % make.__name__[-3:]
+                    self.assertEqual(
+                        len(self.read(make([HEADER, ROW]), filename)), 1)
+                    self.assertReadError(
+                        'msg_project_import_too_many_rows',
+                        make([HEADER, ROW], **setup), filename)
         with patch.object(project_import_file, 'MAX_ROWS', 2):
             self.assertEqual(len(self.read(xlsx, 'p.xlsx')), 1)
             self.assertEqual(
