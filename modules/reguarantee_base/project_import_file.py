@@ -21,6 +21,8 @@ from html import unescape
 from typing import NamedTuple
 from xml.etree import ElementTree
 
+from python_calamine import CalamineWorkbook
+
 from trytond.i18n import gettext
 
 from .product import BORROWER_KINDS
@@ -353,7 +355,6 @@ class SheetReader:
         bad_rows = {}
         for (row, column), cell in bad_cells.items():
             bad_rows.setdefault(row, {})[column] = cell
-        from python_calamine import CalamineWorkbook
         try:
             workbook = CalamineWorkbook.from_filelike(io.BytesIO(self.data))
             if not workbook.sheet_names:
@@ -375,7 +376,6 @@ class SheetReader:
         # iter_rows starts from the first row but from the first column
         # that is not empty
         _, first_column = sheet.start or (0, 0)
-        index = -1
         for index, cells in enumerate(sheet.iter_rows()):
             row = [None if v == '' else v for v in cells]
             if first_column:
@@ -384,7 +384,7 @@ class SheetReader:
                 self.set_cells(row, bad_rows.pop(index))
             yield index + 1, row
         # The rows of formulas without a value are beyond the sheet's data
-        for index in sorted(i for i in bad_rows if i > index):
+        for index in sorted(bad_rows):
             yield index + 1, self.set_cells([], bad_rows[index])
 
     @staticmethod
@@ -398,7 +398,7 @@ class SheetReader:
 
     def check_zip(self):
         """Refuse a zip file that would expand too much (zip bomb) and return
-        the names of its parts"""
+        the uncompressed size of its parts by name"""
         try:
             with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
                 infos = archive.infolist()
@@ -413,7 +413,7 @@ class SheetReader:
                 break
         else:
             if total <= MAX_UNCOMPRESSED_SIZE and len(infos) <= MAX_PARTS:
-                return {i.filename for i in infos}
+                return {i.filename: i.file_size for i in infos}
         raise self.error('msg_project_import_zip_bomb',
             max_size=MAX_UNCOMPRESSED_SIZE // (1024 * 1024))
 
@@ -445,6 +445,10 @@ class SheetReader:
                 raise self.error('msg_project_import_file_mismatch',
                     format='.xlsx')
             raise self.unreadable("no xl/workbook.xml")
+        # Parsed whole: the list of the sheets is small
+        for name in ['xl/workbook.xml', 'xl/_rels/workbook.xml.rels']:
+            if names.get(name, 0) > MAX_UNCHECKED_PART:
+                raise self.unreadable("%s too large" % name)
         try:
             with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
                 workbook = ElementTree.fromstring(
@@ -532,25 +536,31 @@ class SheetReader:
                     extents.append([0, 0])
                     self.check_extents(extents)
                     continue
-                attributes = dict(ODS_ATTRIBUTE.findall(attributes))
                 if tag == b'table-row':
                     row_repeat = _count(
-                        attributes, b'table:number-rows-repeated')
+                        dict(ODS_ATTRIBUTE.findall(attributes)),
+                        b'table:number-rows-repeated')
                     column = 0
                     if empty:
                         row += row_repeat
                     continue
-                repeat = _count(attributes, b'table:number-columns-repeated')
                 # calamine leaves out the empty cells at the end of the rows
                 # and the empty rows at the end of the sheets only
-                if tables and (
-                        not empty or b'office:value-type' in attributes):
+                filled = not empty or b'office:value-type' in attributes
+                # Most cells have none of the attributes looked at
+                if (b'table:number-' in attributes
+                        or b'table:formula' in attributes):
+                    attributes = dict(ODS_ATTRIBUTE.findall(attributes))
+                else:
+                    attributes = {}
+                repeat = _count(attributes, b'table:number-columns-repeated')
+                if tables and filled:
                     extent = extents[-1]
                     extent[0] = max(extent[0], row + row_repeat)
                     extent[1] = max(extent[1], column + repeat)
                     if extent[0] > MAX_ROWS or extent[1] > MAX_COLUMNS:
                         raise self.too_many_rows()
-                if tables == 1:
+                if tables == 1 and attributes:
                     formula = attributes.get(b'table:formula')
                     if formula:
                         # Without its namespace prefix, as of:=A1*2
