@@ -3,11 +3,11 @@
 # license terms.
 """Reading import files (.xlsx, .xls, .ods, .csv) into rows of typed values
 
-Pure Python: SheetReader and read_rows turn a file into rows of raw values
-keyed by column name and refuse bad files with a ReadError; convert_row types
-the values of one row and lists its errors.  The spreadsheets are read by
-calamine (python-calamine), the .csv files by the csv module.  Messages and
-the labels of the template are only translated within a transaction."""
+SheetReader and read_rows turn a file into rows of raw values keyed by column
+name and refuse bad files with a ReadError; convert_row types the values of
+one row and lists its errors.  The spreadsheets are read by calamine
+(python-calamine), the .csv files by the csv module.  Messages and the labels
+of the columns are only translated within a transaction."""
 import codecs
 import csv
 import datetime as dt
@@ -66,7 +66,6 @@ CONTAINERS = {
     'xls': 'ole2',
     'csv': 'text',
     }
-ODS_MIMETYPE = b'application/vnd.oasis.opendocument.spreadsheet'
 DATE_FORMATS = ['%Y-%m-%d', '%Y/%m/%d', '%Y.%m.%d', '%Y%m%d', '%Y年%m月%d日']
 
 # The parts of an .xlsx sheet scanned before calamine reads it: calamine
@@ -310,6 +309,8 @@ class SheetReader:
                 continue
             name = HEADERS.get(key)
             if not name:
+                name = self.labels().get(key)
+            if not name:
                 unknown.append(header)
             elif name in self.headers:
                 raise self.error('msg_project_import_duplicate_column',
@@ -327,6 +328,12 @@ class SheetReader:
             raise self.error('msg_project_import_missing_columns',
                 columns=missing)
         return positions
+
+    @staticmethod
+    def labels():
+        """Return the column names by their label in the language of the
+        transaction, if it was translated otherwise than HEADERS has it"""
+        return {normalize(column_string(c.name)): c.name for c in COLUMNS}
 
     def too_many_rows(self):
         return self.error('msg_project_import_too_many_rows',

@@ -708,6 +708,21 @@ class ImportFileTestCase(unittest.TestCase):
                 self.assertEqual(values['borrower_name'], ROW[0])
                 self.assertEqual(convert_row(values)[1], [])
 
+        # A label translated otherwise still imports
+        ModelData = pool.get('ir.model.data')
+        translation, = Translation.search([
+                ('lang', '=', 'zh_CN'),
+                ('name', '=', 'ir.message,text'),
+                ('res_id', '=', ModelData.get_id(
+                        'reguarantee_base', 'msg_project_import_column_bank')),
+                ])
+        Translation.write([translation], {'value': "放款银行"})
+        with Transaction().set_context(language='zh_CN'):
+            labels = [column_string(n) for n in HEADER_NAMES]
+            self.assertIn("放款银行", labels)
+            (_, values), = read_rows(make_xlsx([labels, ROW]), 'p.xlsx')
+        self.assertEqual(values['bank'], ROW[3])
+
     @with_transaction()
     def test_create_in_bulk(self):
         "Test create_in_bulk creates the records as create does"
