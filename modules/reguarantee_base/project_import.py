@@ -1,13 +1,12 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
-"""Batch import of projects from .xlsx, .xls and .csv files
+"""Batch import of projects from .xlsx, .xls, .ods and .csv files
 
-The rows read by project_import_file, by chunks and in a second process for
-large files, are looked up in bulk and validated through
-Project.get_submission_errors, the path of a manual submission; the valid ones
-are then created submitted by create_in_bulk, without Tryton's field checks
-done again (see docs/benchmarks.md for why)."""
+The rows read by project_import_file, by chunks, are looked up in bulk and
+validated through Project.get_submission_errors, the path of a manual
+submission; the valid ones are then created submitted by create_in_bulk,
+without Tryton's field checks done again (see docs/benchmarks.md for why)."""
 import copy
 import io
 import os
@@ -304,9 +303,8 @@ class ProjectImport(Wizard):
         only validated and nothing is written.  Raise ProjectImportError when
         the file cannot be imported.
 
-        The rows are validated by chunks as they are read (by a second
-        process for large files, see RowChunks) and the valid ones are
-        created once the whole file is validated."""
+        The rows are validated by chunks as they are read (see RowChunks)
+        and the valid ones are created once the whole file is validated."""
         currency = cls.get_currency()
         chunks = RowChunks(data, filename, currency.digits if currency else 2)
         return cls.import_chunks(chunks, filename, institution, mode, progress)
@@ -667,7 +665,8 @@ class ProjectImportStart(ModelView):
 
     file = fields.Binary(
         "File", filename='filename', required=True,
-        help="An .xlsx, .xls or .csv file with the columns of the template.")
+        help="An .xlsx, .xls, .ods or .csv file with the columns of the "
+        "template.")
     filename = fields.Char("File Name", required=True)
     institution = fields.Many2One(
         'reguarantee.institution', "Institution",
