@@ -30,6 +30,7 @@ same database, the same run, without the indexes.
     TRYTOND_DATABASE__URI=$PG_URI .venv/bin/python -O bench/project_list.py \\
         --reuse --database bench_risk
 """
+import argparse
 import json
 import os
 import statistics
@@ -203,7 +204,19 @@ def measure_list(pool, repeat, tabs, values, fields_names):
             }
         return result
 
+    def timed_sql(name, domain, count=False, limit=PAGE):
+        "Time the query of the search alone (what the database does)"
+        query = Project.search(
+            domain, 0, limit, [] if count else None, count=count, query=True)
+        cursor = Transaction().connection.cursor()
+
+        def execute():
+            cursor.execute(*query)
+            return len(cursor.fetchall())
+        timed(name + ' sql', execute)
+
     if True:
+        timed_sql('page', [])
         ids = timed('page', lambda: [
                 p.id for p in Project.search([], 0, PAGE, None)])
         timed('page_read', lambda: Project.read(ids, fields_names))
@@ -214,6 +227,7 @@ def measure_list(pool, repeat, tabs, values, fields_names):
             domain = decoder.decode(domain) if domain else []
             timed('tab %s' % name, lambda: Project.search(
                     domain, 0, PAGE, None))
+            timed_sql('tab %s' % name, domain)
             if count:
                 timed('tab %s count' % name, lambda: Project.search_count(
                         domain, 0, TAB_COUNT_LIMIT))
@@ -221,6 +235,7 @@ def measure_list(pool, repeat, tabs, values, fields_names):
             domain = domain(values)
             timed('search %s' % name, lambda: Project.search(
                     domain, 0, PAGE, None))
+            timed_sql('search %s' % name, domain)
             timed('search %s count' % name, lambda: Project.search_count(
                     domain, 0, COUNT_LIMIT))
     return figures
@@ -240,11 +255,14 @@ def get_parser():
     parser.add_argument('--reuse', action='store_true',
         help="reuse the database of an earlier run (or of --database) and "
         "keep it")
-    parser.add_argument('--update', action=__import__('argparse')
-        .BooleanOptionalAction, default=True,
+    parser.add_argument('--update', action=argparse.BooleanOptionalAction,
+        default=True,
         help="update reguarantee_base by this code before measuring "
         "(default): the indexes it adds are compared without")
-    parser.add_argument('--drop', help=__import__('argparse').SUPPRESS)
+    parser.add_argument('--without', metavar='NAME', nargs='+', default=[],
+        help="the indexes to drop for the 'before' figures when the "
+        "database is up to date already (printed by an earlier run)")
+    parser.add_argument('--drop', help=argparse.SUPPRESS)
     return parser
 
 
@@ -282,7 +300,7 @@ def main(argv=None):
     if options.update:
         setup['update_seconds'] = update(backend, database)
     after = backend.child(__file__, 'indexes', database, *args)['indexes']
-    added = sorted(set(after) - set(before))
+    added = sorted(set(after) - set(before)) or options.without
     setup['indexes_added'] = added
     print(json.dumps(setup), file=sys.stderr)
     runs = []
