@@ -7,198 +7,161 @@
 Creates a database with reguarantee_fees activated, a CNY company, 20
 active institutions, three products (monthly act/365 on the re-guaranteed
 amount, monthly act/360 on the loan, upfront act/365 on the guarantee) and N
-filed projects starting in the month before this one, inserted with one
-query per chunk (the setup is not timed); then times, each in its own
-transaction and committed:
+filed projects starting in the month before this one, inserted in bulk (the
+set-up is not timed); then times, in a child process on a fresh copy of it,
+each in its own transaction and committed:
 
 - run: Fee.run for last month, as the monthly cron does (N fees created);
 - rerun: the same run again (nothing created: the idempotency check).
 
-Wall and CPU (process) seconds are printed and written with --json.  Run it
-with python -O.  PostgreSQL uses TRYTOND_DATABASE__URI (run under
-scripts/pg.sh run); SQLite uses a file database in a temporary folder."""
-import argparse
+With --before PYTHON, each measure is also taken by another checkout's
+code on another copy, alternated.  PostgreSQL uses TRYTOND_DATABASE__URI
+(run under scripts/pg.sh run); SQLite a file database in a temporary
+folder."""
 import datetime as dt
 import json
-import os
 import random
-import shutil
 import sys
-import tempfile
-import time
 from decimal import Decimal
 
-DATABASE = 'bench_fees'
+import common
+
+TEMPLATE = 'bench_fees'
 INSTITUTIONS = 20
 
 
-def uscc(serial, prefix='91340100'):
-    "make_uscc of the module's tests, imported once trytond is configured"
-    from trytond.modules.reguarantee_base.tests.tools import make_uscc
-    return make_uscc(serial, prefix)
+def last_month():
+    from trytond.modules.reguarantee_fees.fee_run import last_month
+    return last_month(dt.date.today())
 
 
-def setup(database, count, period_start):
+def child_setup(options):
     "Create the database with the institutions, products and projects"
-    os.environ['DB_NAME'] = database
-    from trytond.tests.test_tryton import activate_module
-    activate_module('reguarantee_fees')
-    from sql import Column
-
-    from trytond import backend
+    common.activate(options.database, 'reguarantee_fees')
     from trytond.pool import Pool
-    from trytond.tools import grouped_slice
     from trytond.transaction import Transaction
-    pool = Pool(database)
-    today = dt.date.today()
-    with Transaction().start(database, 0) as transaction:
-        Currency = pool.get('currency.currency')
-        Party = pool.get('party.party')
-        Company = pool.get('company.company')
-        Institution = pool.get('reguarantee.institution')
-        Product = pool.get('reguarantee.product')
+    pool = Pool(options.database)
+    period_start, _ = last_month()
+    with Transaction().start(options.database, 0) as transaction:
         Borrower = pool.get('reguarantee.borrower')
-        Project = pool.get('reguarantee.project')
-        currency, = Currency.create([{
-                    'name': "Yuan Renminbi", 'code': 'CNY', 'symbol': '¥',
-                    'digits': 2, 'rounding': Decimal('0.01'),
-                    }])
-        party, = Party.create([{'name': "安徽省再担保公司"}])
-        company, = Company.create([{
-                    'party': party.id, 'currency': currency.id}])
+        company = common.create_company()
         with transaction.set_context(company=company.id):
-            institutions = Institution.create([{
-                        'code': f'GI{i:03d}', 'name': f'担保机构{i}',
-                        'uscc': uscc(i),
-                        'license_number': f'WD-{i}',
-                        'license_expiry': today + dt.timedelta(days=700),
-                        'net_assets': Decimal('1000000000'),
-                        'company': company.id,
-                        } for i in range(1, INSTITUTIONS + 1)])
-            shares = {
-                'share_institution': Decimal('0.4'),
-                'share_reguarantor': Decimal('0.2'),
-                'share_fund': Decimal('0.2'),
-                'share_bank': Decimal('0.2'),
-                'start_date': today - dt.timedelta(days=800),
-                }
-            products = Product.create([
-                    {'code': 'M365', 'name': 'M365', 'fee_rate':
-                        Decimal('0.01'), 'fee_basis': 'reguaranteed',
-                        'day_count': 'act365', 'fee_schedule': 'monthly',
-                        **shares},
-                    {'code': 'M360', 'name': 'M360', 'fee_rate':
-                        Decimal('0.003'), 'fee_basis': 'loan',
-                        'day_count': 'act360', 'fee_schedule': 'monthly',
-                        **shares},
-                    {'code': 'U365', 'name': 'U365', 'fee_rate':
-                        Decimal('0.005'), 'fee_basis': 'guarantee',
-                        'day_count': 'act365', 'fee_schedule': 'upfront',
-                        **shares},
-                    ])
-            bank, = Party.create([{'name': "徽商银行合肥分行"}])
+            institutions = common.create_institutions(company, INSTITUTIONS)
+            products = common.create_products(company, [
+                    {'code': 'M365', 'fee_rate': Decimal('0.01'),
+                        'fee_basis': 'reguaranteed', 'day_count': 'act365',
+                        'fee_schedule': 'monthly'},
+                    {'code': 'M360', 'fee_rate': Decimal('0.003'),
+                        'fee_basis': 'loan', 'day_count': 'act360',
+                        'fee_schedule': 'monthly'},
+                    {'code': 'U365', 'fee_rate': Decimal('0.005'),
+                        'fee_basis': 'guarantee', 'day_count': 'act365',
+                        'fee_schedule': 'upfront'},
+                    ], start_date=dt.date.today() - dt.timedelta(days=800))
+            bank, = common.create_banks(common.BANKS[:1])
             borrower, = Borrower.create([{
                         'name': "合肥禾丰农业科技有限公司", 'kind': 'enterprise',
-                        'id_number': uscc(999), 'industry': 'A0111'}])
-        institution = Institution.__table__()
-        cursor = transaction.connection.cursor()
-        cursor.execute(*institution.update(
-                [institution.state], ['active']))
+                        'id_number': common.uscc(999), 'industry': 'A0111'}])
 
-        random.seed(1)
-        project = Project.__table__()
-        names = [
-            'company', 'number', 'institution', 'product', 'borrower',
-            'bank', 'loan_contract_number', 'loan_amount',
-            'guarantee_amount', 'reguaranteed_amount', 'start_date',
-            'end_date', 'filing_date', 'state', 'create_uid']
-        rows = []
-        for i in range(count):
-            loan = Decimal(random.randrange(100_000, 5_000_000, 1000))
-            guarantee = loan * Decimal('0.8')
-            start = period_start + dt.timedelta(days=random.randrange(28))
-            rows.append([
+        rng = random.Random(1)
+
+        def projects():
+            for i in range(options.projects):
+                loan = Decimal(rng.randrange(100_000, 5_000_000, 1000))
+                guarantee = loan * Decimal('0.8')
+                start = period_start + dt.timedelta(days=rng.randrange(28))
+                yield (
                     company.id, f'RP-B{i:07d}',
-                    institutions[i % INSTITUTIONS].id,
-                    products[i % 3].id, borrower.id, bank.id, f'L{i}',
-                    loan, guarantee, guarantee * Decimal('0.2'),
-                    start, start + dt.timedelta(days=365 * (1 + i % 3)),
-                    start, 'filed', 0])
-        columns = [Column(project, n) for n in names]
-        size = backend.MAX_QUERY_PARAMS // len(columns)
-        for sub_rows in grouped_slice(rows, size):
-            cursor.execute(*project.insert(columns, list(sub_rows)))
-    return company.id
+                    institutions[i % INSTITUTIONS].id, products[i % 3].id,
+                    borrower.id, bank.id, f'L{i}', loan, guarantee,
+                    guarantee * Decimal('0.2'), start,
+                    start + dt.timedelta(days=365 * (1 + i % 3)), start,
+                    None, 'filed')
+        common.insert(
+            'reguarantee_project', common.PROJECT_COLUMNS, projects())
+        common.analyze()
+    return {'company': company.id}
 
 
-def measure(database, company_id, period_start, period_end):
+def child_run(options):
+    "Time Fee.run of last month, then again"
+    common.configure(options.database)
     from trytond.pool import Pool
     from trytond.transaction import Transaction
-    pool = Pool(database)
+    pool = Pool(options.database)
+    period_start, period_end = last_month()
+    with Transaction().start(options.database, 0, readonly=True):
+        pool.init()
+        Company = pool.get('company.company')
+        company_id, = [c.id for c in Company.search([])]
     results = {}
     for name in ['run', 'rerun']:
-        wall, cpu = time.perf_counter(), time.process_time()
         # Fee.run locks the fees' table: the transaction starts with it
         # locked, as the cron and the dispatcher restart it to
-        with Transaction().start(database, 0, context={
+        with Transaction().start(options.database, 0, context={
                     'company': company_id},
-                _lock_tables=[pool.get('reguarantee.fee')._table]):
-            Company = pool.get('company.company')
+                _lock_tables=[pool.get('reguarantee.fee')._table]), \
+                common.measure(common.backend_pid()) as figures:
             Fee = pool.get('reguarantee.fee')
-            created = Fee.run(period_start, period_end, Company(company_id))
-        results[name] = {
-            'created': created,
-            'seconds': round(time.perf_counter() - wall, 2),
-            'cpu_seconds': round(time.process_time() - cpu, 2),
-            }
-    with Transaction().start(database, 0, readonly=True):
-        Fee = pool.get('reguarantee.fee')
-        results['fees'] = Fee.search([], count=True)
+            figures['created'] = Fee.run(
+                period_start, period_end, Company(company_id))
+        results[name] = figures
+    with Transaction().start(options.database, 0, readonly=True):
+        results['fees'] = pool.get('reguarantee.fee').search(
+            [], count=True)
     return results
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+CHILDREN = {'setup': child_setup, 'run': child_run}
+
+
+def get_parser():
+    parser = common.get_parser(__doc__.split('\n')[0])
     parser.add_argument('--projects', type=int, default=100_000)
-    parser.add_argument('--backend', choices=['sqlite', 'postgresql'],
-        default='sqlite')
-    parser.add_argument('--json', metavar='FILE')
-    options = parser.parse_args(argv)
-    if not sys.flags.optimize:
-        sys.exit("run the benchmark with python -O")
-    folder = tempfile.mkdtemp(prefix='bench-fees-')
+    parser.add_argument('--runs', type=int, default=1,
+        help="how many times each code runs (default 1)")
+    return parser
+
+
+def main(argv=None):
+    options = get_parser().parse_args(argv)
+    if options.child:
+        return common.run_child(CHILDREN, options)
+    common.check_optimize()
+    backend = common.Backend(options.backend)
+    args = ['--projects', options.projects]
+    results = []
     try:
-        if options.backend == 'sqlite':
-            os.environ['TRYTOND_DATABASE__URI'] = 'sqlite://'
-            os.environ['TRYTOND_DATABASE__PATH'] = folder
-        elif not os.environ.get('TRYTOND_DATABASE__URI', '').startswith(
-                'postgresql'):
-            sys.exit("TRYTOND_DATABASE__URI must be a postgresql:// URI "
-                "(run under scripts/pg.sh run)")
-        os.environ.pop('DB_CACHE', None)
-        from trytond import config
-        config.update_etc()
-        from trytond.modules.reguarantee_fees.fee_run import last_month
-        period_start, period_end = last_month(dt.date.today())
-        started = time.perf_counter()
-        company_id = setup(DATABASE, options.projects, period_start)
-        result = {
-            'backend': options.backend,
-            'projects': options.projects,
-            'period': [period_start.isoformat(), period_end.isoformat()],
-            'setup_seconds': round(time.perf_counter() - started, 1),
-            'load': os.getloadavg(),
-            }
-        result.update(measure(DATABASE, company_id, period_start, period_end))
-        result['projects_per_second'] = round(
-            options.projects / result['run']['seconds'])
-        print(json.dumps(result, indent=2))
-        if options.json:
-            with open(options.json, 'w') as file:
-                json.dump(result, file, indent=2)
+        backend.drop(TEMPLATE)
+        setup = backend.child(__file__, 'setup', TEMPLATE, *args)
+        for _ in range(options.runs):
+            for label, python in common.interpreters(options):
+                database = backend.copy(TEMPLATE)
+                result = backend.child(
+                    __file__, 'run', database, *args, python=python)
+                backend.drop(database)
+                result['code'] = label
+                print(json.dumps(result), file=sys.stderr)
+                results.append(result)
+        backend.drop(TEMPLATE)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        backend.cleanup()
+    print('%-10s %-6s %9s %-6s %8s %9s %7s %7s %5s' % (
+            'backend', 'code', 'projects', 'step', 'created', 'seconds',
+            'CPU s', 'server', 'load'))
+    for result in results:
+        for step in ['run', 'rerun']:
+            r = result[step]
+            print('%-10s %-6s %9d %-6s %8d %9.2f %7.2f %7s %5.2f' % (
+                    options.backend, result['code'], options.projects, step,
+                    r['created'], r['seconds'], r['cpu_s'],
+                    '%.2f' % r['server_cpu_s'] if 'server_cpu_s' in r
+                    else '–', r['load_avg'][0]))
+    common.write_json(options.json, {
+            'backend': options.backend, 'projects': options.projects,
+            'setup': setup, 'runs': results})
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -32,6 +32,8 @@ import sys
 import tempfile
 import time
 
+import common
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATABASE = 'bench_filing'
 TOKEN = 'bench-token'
@@ -72,12 +74,10 @@ def start_simulator(folder, delay):
 
 def cpu_seconds(pid):
     "User + system CPU seconds of the process pid and of its children"
-    with open(f'/proc/{pid}/stat') as fp:
-        fields = fp.read().rsplit(')', 1)[1].split()
-    seconds = (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
     with open(f'/proc/{pid}/task/{pid}/children') as fp:
         children = fp.read().split()
-    return seconds + sum(cpu_seconds(int(c)) for c in children)
+    return common.server_cpu_seconds(pid) + sum(
+        cpu_seconds(int(c)) for c in children)
 
 
 def setup(count, url, batch_size):
@@ -126,8 +126,7 @@ def results():
 
 def main(argv=None):
     options = get_parser().parse_args(argv)
-    if not sys.flags.optimize:
-        sys.exit("run the benchmark with python -O")
+    common.check_optimize()
     folder = tempfile.mkdtemp(prefix='bench-filing-')
     uri = os.environ.get('TRYTOND_DATABASE__URI', 'sqlite://')
     backend = 'postgresql' if uri.startswith('postgresql') else 'sqlite'
@@ -189,9 +188,7 @@ def main(argv=None):
         result['fund_accepted'] = len(state)
         result['fund_accepted_twice'] = sum(c > 1 for c in state.values())
         print(json.dumps(result, indent=2))
-        if options.json:
-            with open(options.json, 'w') as fp:
-                json.dump(result, fp, indent=2)
+        common.write_json(options.json, result)
         ok = (result['fund_accepted'] == result['accepted']
             == options.projects and not result['fund_accepted_twice'])
         return 0 if ok else 1

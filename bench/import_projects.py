@@ -11,7 +11,11 @@ process on a fresh copy of a prepared database:
 - import: ProjectImport.import_file in mode 'valid', the code shared by the
   Import Projects wizard and the reguarantee-import command, then commit;
 - raw: the same valid rows created by one Borrower.create and one
-  Project.create call, without the import's validation, then commit.
+  Project.create call, without the import's validation, then commit;
+- floor: the same valid rows inserted by plain bulk INSERTs (COPY on
+  PostgreSQL, one prepared INSERT on SQLite) of the borrowers and the
+  projects, then commit: what the database alone needs; the import ÷ floor
+  ratio is printed.
 
 The peak memory is the ru_maxrss of the child process (resource.getrusage
 RUSAGE_SELF), which includes the pool and the file loaded.  The CPU seconds
@@ -28,14 +32,14 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 import zipfile
 from decimal import Decimal
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import common
+
 TEMPLATE = 'bench_template'
 INSTITUTION = 'HF01'
 BANKS = ['徽商银行合肥分行', '中国工商银行合肥分行', '合肥科技农村商业银行']
@@ -132,30 +136,15 @@ def write_xlsx(path, header, rows):
 
 def child_setup(database):
     "Create the template database: company, institution, contract, bank"
-    os.environ['DB_NAME'] = database
-    from trytond.tests.test_tryton import activate_module
-    activate_module('reguarantee_base')
+    common.activate(database, 'reguarantee_base')
     from trytond.pool import Pool
     from trytond.transaction import Transaction
     pool = Pool(database)
-    today = dt.date.today()
     with Transaction().start(database, 0) as transaction:
-        Currency = pool.get('currency.currency')
-        Party = pool.get('party.party')
-        Company = pool.get('company.company')
         User = pool.get('res.user')
         Group = pool.get('res.group')
         ModelData = pool.get('ir.model.data')
-        Institution = pool.get('reguarantee.institution')
-        Product = pool.get('reguarantee.product')
-        Contract = pool.get('reguarantee.contract')
-        currency, = Currency.create([{
-                    'name': "Yuan Renminbi", 'code': 'CNY', 'symbol': '¥',
-                    'digits': 2, 'rounding': Decimal('0.01'),
-                    }])
-        party, = Party.create([{'name': "安徽省再担保公司"}])
-        company, = Company.create([{
-                    'party': party.id, 'currency': currency.id}])
+        company = common.create_company()
         groups = [Group(ModelData.get_id('reguarantee_base', xml_id))
             for xml_id in ['group_business', 'group_admin']]
         admin, = User.search([('login', '=', 'admin')])
@@ -165,23 +154,13 @@ def child_setup(database):
                 'groups': [('add', [g.id for g in groups])],
                 })
         with transaction.set_context(company=company.id):
-            institution, = Institution.create([{
-                        'code': INSTITUTION, 'name': "合肥市融资担保有限公司",
-                        'uscc': uscc(1, '91340100'),
-                        'license_number': 'WD-' + INSTITUTION,
-                        'license_expiry': today + dt.timedelta(days=700),
-                        'net_assets': Decimal('1000000000000'),
-                        'company': company.id,
-                        }])
-            # The workflows are not under test: set the states directly
-            set_state(Institution, 'active')
-            product, = Product.create([{
+            institution, = common.create_institutions(
+                company, 1, code=INSTITUTION, name="合肥市融资担保有限公司",
+                uscc=uscc(1, '91340100'), license_number='WD-' + INSTITUTION,
+                net_assets=Decimal('1000000000000'))
+            today = dt.date.today()
+            product, = common.create_products(company, [{
                         'code': '4222', 'name': "4222",
-                        'fee_rate': Decimal('0.005'),
-                        'share_institution': Decimal('0.4'),
-                        'share_reguarantor': Decimal('0.2'),
-                        'share_fund': Decimal('0.2'),
-                        'share_bank': Decimal('0.2'),
                         'max_loan_amount': MAX_LOAN,
                         'max_term_months': 36,
                         'borrower_kinds': ['enterprise',
@@ -189,27 +168,13 @@ def child_setup(database):
                         'industries': ['A', 'C'],
                         'start_date': today - dt.timedelta(days=60),
                         }])
-            contract, = Contract.create([{
-                        'institution': institution.id,
-                        'start_date': today - dt.timedelta(days=60),
-                        'end_date': today + dt.timedelta(days=3 * 365),
-                        'products': [('add', [product.id])],
-                        }])
-            Party.create([{'name': n} for n in BANKS])
-        set_state(Contract, 'signed')
+            common.create_contract(institution, [product])
+            common.create_banks(BANKS)
     return {}
 
 
-def set_state(Model, state):
-    from trytond.transaction import Transaction
-    table = Model.__table__()
-    cursor = Transaction().connection.cursor()
-    cursor.execute(*table.update([table.state], [state]))
-
-
 def open_database(database):
-    from trytond import config
-    config.update_etc()
+    common.configure(database)
     from trytond.pool import Pool
     from trytond.transaction import Transaction
     pool = Pool(database)
@@ -222,54 +187,10 @@ def open_database(database):
     return pool, user.id, context
 
 
-def rss_mib():
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def cpu_seconds():
-    """Return the user + system CPU seconds of this process and of its
-    waited-for children (the import's reader process)"""
-    import resource
-    return tuple(
-        u.ru_utime + u.ru_stime for u in (
-            resource.getrusage(resource.RUSAGE_SELF),
-            resource.getrusage(resource.RUSAGE_CHILDREN)))
-
-
-def server_cpu_seconds(pid):
-    """Return the user + system CPU seconds of the PostgreSQL backend
-    process pid, or None when it cannot be read (another machine)"""
-    try:
-        with open('/proc/%d/stat' % pid) as file:
-            fields = file.read().rsplit(')', 1)[1].split()
-    except (OSError, TypeError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
-
-
-def backend_pid(transaction):
-    "Return the pid of the PostgreSQL backend of the transaction or None"
-    from trytond import backend
-    if backend.name != 'postgresql':
-        return None
-    cursor = transaction.connection.cursor()
-    cursor.execute('SELECT pg_backend_pid()')
-    return cursor.fetchone()[0]
-
-
-def cpu_figures(start, server_pid, server_start):
-    "Return the CPU seconds used since start (cpu_seconds) and server_start"
-    end = cpu_seconds()
-    figures = {
-        'cpu_s': end[0] - start[0],
-        'reader_cpu_s': end[1] - start[1],
-        'load_avg': os.getloadavg(),
-        }
-    server_end = server_cpu_seconds(server_pid)
-    if server_end is not None:
-        figures['server_cpu_s'] = server_end - server_start
-    return figures
+def figures(measured):
+    "Return the measured figures named as the results of this benchmark"
+    measured['reader_cpu_s'] = measured.pop('children_cpu_s')
+    return measured
 
 
 def child_import(database, path):
@@ -278,11 +199,8 @@ def child_import(database, path):
     pool, user, context = open_database(database)
     with open(path, 'rb') as file:
         data = file.read()
-    rss_before = rss_mib()
-    start, cpu_start = time.perf_counter(), cpu_seconds()
-    with Transaction().start(database, user, context=context) as transaction:
-        server_pid = backend_pid(transaction)
-        server_start = server_cpu_seconds(server_pid)
+    with Transaction().start(database, user, context=context), \
+            common.measure(common.backend_pid()) as measured:
         Institution = pool.get('reguarantee.institution')
         ProjectImport = pool.get(
             'reguarantee.project.import', type='wizard')
@@ -295,41 +213,44 @@ def child_import(database, path):
             key = column or 'product (no column)'
             reasons[key] = reasons.get(key, 0) + 1
         imported, rejected = len(result.projects), len(result.rejected)
-    seconds = time.perf_counter() - start
     return {
-        'seconds': seconds, 'imported': imported, 'rejected': rejected,
-        'errors_by_column': reasons,
-        'rss_before_mib': rss_before, 'peak_rss_mib': rss_mib(),
-        **cpu_figures(cpu_start, server_pid, server_start),
+        'imported': imported, 'rejected': rejected,
+        'errors_by_column': reasons, **figures(measured),
         }
+
+
+def read_valid_rows(pool, path):
+    """Return the valid rows of the file at path, the institution, its
+    contract and product and the banks by name"""
+    Institution = pool.get('reguarantee.institution')
+    Party = pool.get('party.party')
+    with open(path) as file:
+        rows = json.load(file)
+    institution, = Institution.search([('code', '=', INSTITUTION)])
+    contract, = institution.contracts
+    product, = contract.products
+    banks = {p.name: p.id for p in Party.search([('name', 'in', BANKS)])}
+    return rows, institution, contract, product, banks
+
+
+def borrower_kind(row):
+    return 'individual_business' if row[1] == '个体工商户' else 'enterprise'
 
 
 def child_raw(database, path):
     "Time one Borrower.create and one Project.create of the valid rows"
     from trytond.transaction import Transaction
     pool, user, context = open_database(database)
-    with open(path) as file:
-        rows = json.load(file)
-    rss_before = rss_mib()
-    start, cpu_start = time.perf_counter(), cpu_seconds()
-    with Transaction().start(database, user, context=context) as transaction:
-        server_pid = backend_pid(transaction)
-        server_start = server_cpu_seconds(server_pid)
-        Institution = pool.get('reguarantee.institution')
-        Party = pool.get('party.party')
+    with Transaction().start(database, user, context=context), \
+            common.measure(common.backend_pid()) as measured:
         Borrower = pool.get('reguarantee.borrower')
         Project = pool.get('reguarantee.project')
-        institution, = Institution.search([('code', '=', INSTITUTION)])
-        contract, = institution.contracts
-        product, = contract.products
-        banks = {p.name: p.id for p in Party.search(
-                [('name', 'in', BANKS)])}
+        rows, institution, contract, product, banks = read_valid_rows(
+            pool, path)
         company = institution.company
         with Transaction().set_context(company=company.id):
             borrowers = Borrower.create([{
-                        'name': r[0],
-                        'kind': ('individual_business' if r[1] == '个体工商户'
-                            else 'enterprise'),
+                        'name': r[0], 'kind': borrower_kind(r),
                         'id_number': r[2], 'industry': r[3],
                         'region': r[4],
                         } for r in rows])
@@ -355,100 +276,57 @@ def child_raw(database, path):
                         })
             projects = Project.create(vlist)
         imported = len(projects)
-    seconds = time.perf_counter() - start
-    return {
-        'seconds': seconds, 'imported': imported, 'rejected': 0,
-        'rss_before_mib': rss_before, 'peak_rss_mib': rss_mib(),
-        **cpu_figures(cpu_start, server_pid, server_start),
-        }
+    return {'imported': imported, 'rejected': 0, **figures(measured)}
+
+
+def child_floor(database, path):
+    """Time plain bulk INSERTs of the borrowers and projects of the valid
+    rows: the database's part of an import, without any model"""
+    from trytond.transaction import Transaction
+    pool, user, context = open_database(database)
+    with Transaction().start(database, user, context=context), \
+            common.measure(common.backend_pid()) as measured:
+        rows, institution, contract, product, banks = read_valid_rows(
+            pool, path)
+        common.insert('reguarantee_borrower', [
+                'name', 'kind', 'id_number', 'industry', 'region'], (
+                (r[0], borrower_kind(r), r[2], r[3], r[4]) for r in rows))
+        borrower_ids = common.ids_of('reguarantee_borrower')[-len(rows):]
+        share = product.share_reguarantor
+        common.insert('reguarantee_project', [
+                'company', 'number', 'institution', 'contract', 'product',
+                'borrower', 'industry', 'region', 'bank',
+                'loan_contract_number', 'loan_amount', 'guarantee_amount',
+                'reguaranteed_amount', 'start_date', 'end_date', 'state'], (
+                (institution.company.id, 'F%08d' % i, institution.id,
+                    contract.id, product.id, borrower, row[3], row[4],
+                    banks[row[5]], row[6], Decimal(row[7]),
+                    Decimal(row[8]), Decimal(row[8]) * share,
+                    dt.date.fromisoformat(row[9]),
+                    dt.date.fromisoformat(row[10]), 'submitted')
+                for i, (row, borrower) in enumerate(
+                    zip(rows, borrower_ids))))
+    return {'imported': len(rows), 'rejected': 0, **figures(measured)}
 
 
 CHILDREN = {
     'setup': lambda a: child_setup(a.database),
     'import': lambda a: child_import(a.database, a.file),
     'raw': lambda a: child_raw(a.database, a.file),
+    'floor': lambda a: child_floor(a.database, a.file),
     }
 
 
 # Parent -------------------------------------------------------------------
 
-class Backend:
-    def __init__(self, name, folder):
-        self.name = name
-        self.folder = folder
-        self.env = dict(os.environ)
-        if name == 'sqlite':
-            self.env['TRYTOND_DATABASE__URI'] = 'sqlite://'
-            self.env['TRYTOND_DATABASE__PATH'] = folder
-            self.env.pop('DB_CACHE', None)
-        elif not self.env.get('TRYTOND_DATABASE__URI', '').startswith(
-                'postgresql'):
-            sys.exit("TRYTOND_DATABASE__URI must be a postgresql:// URI "
-                "(run under scripts/pg.sh run)")
-        else:
-            self.env.pop('DB_CACHE', None)
-        self.count = 0
-
-    def child(self, command, database, path=None):
-        args = [sys.executable, '-O', os.path.abspath(__file__),
-            '--child', command, '--database', database]
-        if path:
-            args += ['--file', path]
-        process = subprocess.run(
-            args, env=self.env, stdout=subprocess.PIPE, check=True)
-        return json.loads(process.stdout.decode().splitlines()[-1])
-
-    def setup(self):
-        self.drop(TEMPLATE)
-        self.child('setup', TEMPLATE)
-
-    def copy(self):
-        self.count += 1
-        name = 'bench_%s' % self.count
-        self.drop(name)
-        if self.name == 'sqlite':
-            shutil.copy(self.path(TEMPLATE), self.path(name))
-        else:
-            self.execute('CREATE DATABASE "%s" TEMPLATE "%s"' % (
-                    name, TEMPLATE))
-        return name
-
-    def drop(self, name):
-        if self.name == 'sqlite':
-            if os.path.exists(self.path(name)):
-                os.remove(self.path(name))
-        else:
-            self.execute('DROP DATABASE IF EXISTS "%s"' % name)
-
-    def path(self, name):
-        return os.path.join(self.folder, name + '.sqlite')
-
-    def execute(self, query):
-        import psycopg
-        from psycopg.conninfo import conninfo_to_dict, make_conninfo
-        uri = self.env['TRYTOND_DATABASE__URI']
-        params = conninfo_to_dict(uri)
-        params['dbname'] = 'postgres'
-        with psycopg.connect(make_conninfo(**params),
-                autocommit=True) as connection:
-            connection.execute(query)
-
-
 def get_parser():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = common.get_parser(__doc__.split('\n')[0])
     parser.add_argument('--rows', type=int, nargs='+', action='extend',
         metavar='N', help="numbers of rows (default: 10000)")
-    parser.add_argument('--backend', choices=['sqlite', 'postgresql'],
-        default='sqlite')
     parser.add_argument('--raw', action=argparse.BooleanOptionalAction,
         default=True, help="also time the raw Project.create (default)")
-    parser.add_argument('--json', metavar='FILE',
-        help="write the results to this file")
     parser.add_argument('--keep', metavar='FOLDER',
         help="work in this folder and keep it")
-    parser.add_argument('--child', choices=sorted(CHILDREN),
-        help=argparse.SUPPRESS)
-    parser.add_argument('--database', help=argparse.SUPPRESS)
     parser.add_argument('--file', help=argparse.SUPPRESS)
     return parser
 
@@ -456,11 +334,8 @@ def get_parser():
 def main(argv=None):
     options = get_parser().parse_args(argv)
     if options.child:
-        result = CHILDREN[options.child](options)
-        sys.stdout.write('\n' + json.dumps(result) + '\n')
-        return 0
-    if not sys.flags.optimize:
-        sys.exit("run the benchmark with python -O")
+        return common.run_child(CHILDREN, options)
+    common.check_optimize()
     folder = options.keep or tempfile.mkdtemp(prefix='bench-import-')
     os.makedirs(folder, exist_ok=True)
     try:
@@ -471,10 +346,10 @@ def main(argv=None):
 
 
 def run(options, folder):
-    import trytond
-    backend = Backend(options.backend, folder)
+    backend = common.Backend(options.backend, folder)
     start = time.perf_counter()
-    backend.setup()
+    backend.drop(TEMPLATE)
+    backend.child(__file__, 'setup', TEMPLATE)
     print("setup of the template database: %.1f s" % (
             time.perf_counter() - start), file=sys.stderr)
     results = []
@@ -482,40 +357,49 @@ def run(options, folder):
         header, rows, invalid = generate_rows(count)
         path = os.path.join(folder, 'projects-%s.xlsx' % count)
         write_xlsx(path, header, rows)
-        measures = [('import', path)]
+        seen, valid = set(), []
+        for row, number in zip(rows, range(count)):
+            if number % 50 == 49 or (row[2], row[6]) in seen:
+                continue
+            seen.add((row[2], row[6]))
+            valid.append([str(v) for v in row])
+        valid_path = os.path.join(folder, 'valid-%s.json' % count)
+        with open(valid_path, 'w') as file:
+            json.dump(valid, file)
+        measures = [('import', path), ('floor', valid_path)]
         if options.raw:
-            seen, valid = set(), []
-            for row, number in zip(rows, range(count)):
-                if number % 50 == 49 or (row[2], row[6]) in seen:
-                    continue
-                seen.add((row[2], row[6]))
-                valid.append([str(v) for v in row])
-            raw_path = os.path.join(folder, 'raw-%s.json' % count)
-            with open(raw_path, 'w') as file:
-                json.dump(valid, file)
-            measures.append(('raw', raw_path))
+            measures.append(('raw', valid_path))
+        by_path = {}
         for kind, measure_path in measures:
-            database = backend.copy()
-            result = backend.child(kind, database, measure_path)
-            backend.drop(database)
-            result.update({
-                    'backend': options.backend, 'rows': count, 'path': kind,
-                    'invalid_generated': invalid,
-                    'rows_per_s': (
-                        count if kind == 'import' else result['imported'])
-                    / result['seconds'],
-                    })
-            results.append(result)
-            print_result(result)
+            for label, python in common.interpreters(options):
+                if kind != 'import' and label == 'before':
+                    continue
+                database = backend.copy(TEMPLATE)
+                result = backend.child(
+                    __file__, kind, database, '--file', measure_path,
+                    python=python)
+                backend.drop(database)
+                result.update({
+                        'backend': options.backend, 'rows': count,
+                        'path': kind, 'code': label,
+                        'invalid_generated': invalid,
+                        'rows_per_s': (
+                            count if kind == 'import'
+                            else result['imported']) / result['seconds'],
+                        })
+                by_path[kind, label] = result
+                results.append(result)
+                print_result(result)
+        floor = by_path['floor', 'after']
+        for (kind, label), result in by_path.items():
+            if kind == 'import':
+                # per valid row: the floor inserts the valid rows only
+                result['floor_ratio'] = (
+                    result['seconds'] / result['imported']) / (
+                    floor['seconds'] / floor['imported'])
     print_table(results)
-    if options.json:
-        with open(options.json, 'w') as file:
-            json.dump({
-                    'date': dt.datetime.now().isoformat(timespec='seconds'),
-                    'trytond': trytond.__version__,
-                    'python': sys.version.split()[0],
-                    'results': results,
-                    }, file, indent=2, ensure_ascii=False)
+    backend.drop(TEMPLATE)
+    common.write_json(options.json, {'results': results})
     return 0
 
 
@@ -524,17 +408,21 @@ def print_result(result):
 
 
 def print_table(results):
-    print('%-10s %8s %-6s %9s %8s %8s %8s %9s %7s %7s %7s %5s' % (
-            'backend', 'rows', 'path', 'seconds', 'rows/s', 'imported',
-            'rejected', 'peak MiB', 'CPU s', 'reader', 'server', 'load'))
+    print('%-10s %8s %-6s %-6s %9s %8s %8s %8s %9s %7s %7s %7s %5s %7s' % (
+            'backend', 'rows', 'path', 'code', 'seconds', 'rows/s',
+            'imported', 'rejected', 'peak MiB', 'CPU s', 'reader', 'server',
+            'load', 'floor×'))
     for r in results:
         server = r.get('server_cpu_s')
-        print('%-10s %8d %-6s %9.1f %8.0f %8d %8d %9.0f %7.1f %7.1f %7s %5.2f'
-            % (r['backend'], r['rows'], r['path'], r['seconds'],
+        ratio = r.get('floor_ratio')
+        print('%-10s %8d %-6s %-6s %9.1f %8.0f %8d %8d %9.0f %7.1f %7.1f '
+            '%7s %5.2f %7s' % (
+                r['backend'], r['rows'], r['path'], r['code'], r['seconds'],
                 r['rows_per_s'], r['imported'], r['rejected'],
                 r['peak_rss_mib'], r['cpu_s'], r['reader_cpu_s'],
                 '%.1f' % server if server is not None else '–',
-                r['load_avg'][0]))
+                r['load_avg'][0],
+                '%.1f' % ratio if ratio is not None else ''))
 
 
 if __name__ == '__main__':

@@ -4,7 +4,7 @@
 from sql import Null
 
 from trytond.i18n import gettext
-from trytond.model import ModelSQL, ModelView, Unique, fields
+from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
@@ -60,6 +60,12 @@ class Borrower(
                 'reguarantee_base.msg_borrower_id_number_unique'),
             ]
         cls._order = [('name', 'ASC'), ('id', 'ASC')]
+        # searched by text from the lists (trigram indexes when PostgreSQL
+        # has pg_trgm)
+        cls._sql_indexes.update({
+                Index(t, (t.name, Index.Similarity())),
+                Index(t, (t.id_number, Index.Similarity())),
+                })
 
     @classmethod
     def default_kind(cls):

@@ -1,14 +1,12 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
-from sql import Cast, Column, Literal, Null, Select
+from sql import Cast, Column, Flavor, Literal, Null, Select, Table
 from sql.functions import CurrentTimestamp, Function
 
-from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import EvalEnvironment, fields
 from trytond.pyson import PYSON, PYSONDecoder, PYSONEncoder
-from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .exceptions import ModificationError
@@ -290,16 +288,27 @@ def create_in_bulk(Model, vlist):
                     + [Unnest(Cast(list(c), t))
                         for c, t in zip(zip(*rows), types)])))
     else:
-        # SQLite: the ids of an AUTOINCREMENT table follow each other
-        # within one INSERT
-        columns = [table.create_uid, table.create_date] + [
-            Column(table, n) for n in names]
-        ids = []
-        size = max(backend.MAX_QUERY_PARAMS // len(columns), 1)
-        for sub_rows in grouped_slice(rows, size):
-            sub_rows = [[user, now] + r for r in sub_rows]
-            cursor.execute(*table.insert(columns, sub_rows))
-            last = database.lastid(cursor)
-            ids.extend(range(last - len(sub_rows) + 1, last + 1))
+        # SQLite: one prepared INSERT executed for every row (a statement
+        # of many rows may hold only MAX_QUERY_PARAMS parameters: building
+        # and parsing thousands of them cost more than the inserts); the
+        # ids of an AUTOINCREMENT table follow its sequence, which no other
+        # transaction moves while this one writes (SQLite locks the
+        # database)
+        param = Flavor.get().param
+        query = 'INSERT INTO "%s" (%s) VALUES (%s)' % (
+            Model._table,
+            ', '.join('"%s"' % n for n in ['create_uid', 'create_date']
+                + names),
+            ', '.join([param, str(now)] + [param] * len(names)))
+        sequence = Table('sqlite_sequence')
+        select = sequence.select(
+            sequence.seq, where=sequence.name == Model._table)
+        cursor.execute(*select)
+        last, = cursor.fetchone() or (0,)
+        cursor.executemany(query, [[user] + r for r in rows])
+        cursor.execute(*select)
+        end, = cursor.fetchone()
+        assert end - last == len(rows), (last, end, len(rows))
+        ids = list(range(last + 1, end + 1))
     Model._after_create(ids)
     return Model.browse(ids)

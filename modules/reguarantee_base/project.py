@@ -10,7 +10,7 @@ from dateutil.relativedelta import relativedelta
 import trytond.config as config
 from trytond import backend
 from trytond.i18n import gettext, ngettext
-from trytond.model import ModelSQL, ModelView, Unique, Workflow, fields
+from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
@@ -212,6 +212,24 @@ class Project(
                 'reguarantee_base.msg_project_number_unique'),
             ]
         cls._order = [('start_date', 'DESC'), ('id', 'DESC')]
+        # The list of the projects (its default order, alone, by state
+        # for the tabs, by institution for the operators' record rule) and
+        # its searches by text (trigram indexes when PostgreSQL has
+        # pg_trgm)
+        order = [
+            (t.start_date, Index.Range(order='DESC')),
+            (t.id, Index.Range(order='DESC')),
+            ]
+        cls._sql_indexes.update({
+                Index(t, *order),
+                Index(t, (t.state, Index.Equality(cardinality='low')), *order),
+                Index(t, (t.institution, Index.Equality()), *order),
+                Index(t,
+                    (t.state, Index.Equality(cardinality='low')),
+                    (t.end_date, Index.Range())),
+                Index(t, (t.number, Index.Similarity())),
+                Index(t, (t.loan_contract_number, Index.Similarity())),
+                })
         cls._transitions |= {
             ('draft', 'submitted'),
             ('draft', 'cancelled'),

@@ -12,14 +12,13 @@ so charged pro rata of its days."""
 import datetime as dt
 from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
-
 #: Months of a period of each periodic schedule
 SCHEDULE_MONTHS = {
     'monthly': 1,
     'quarterly': 3,
     'yearly': 12,
     }
+ONE_DAY = dt.timedelta(days=1)
 YEAR_DAYS = {
     'act365': 365,
     'act360': 360,
@@ -35,9 +34,12 @@ def fee_amount(base, rate, days, day_count, round_):
 def period_of(schedule, date):
     "Return the first and last day of the period of schedule holding date"
     months = SCHEDULE_MONTHS[schedule]
-    month = (date.month - 1) // months * months + 1
-    start = dt.date(date.year, month, 1)
-    return start, start + relativedelta(months=months, days=-1)
+    month = (date.month - 1) // months * months
+    start = dt.date(date.year, month + 1, 1)
+    # the first day of the next period, by month arithmetic: relativedelta
+    # costs more than the rest of a fee
+    year, month = divmod(month + months, 12)
+    return start, dt.date(date.year + year, month + 1, 1) - ONE_DAY
 
 
 def covered_periods(schedule, start_date, end_date, until):

@@ -11,7 +11,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from decimal import Decimal
 
-from sql import Cast, Literal, Null, Table, Window
+from sql import Cast, Null, Table, Window
 from sql.aggregate import Count, Max, Sum
 from sql.conditionals import Case, Coalesce
 from sql.functions import Round, RowNumber, Substring
@@ -50,8 +50,9 @@ LINE_COLUMNS = [
     ('region', 'VARCHAR'),
     ('guarantee', 'BIGINT'),
     ('reguaranteed', 'BIGINT'),
-    ('weighted_guarantee', 'NUMERIC'),
-    ('weighted_reguaranteed', 'NUMERIC'),
+    # in hundredths of units
+    ('weighted_guarantee', 'BIGINT'),
+    ('weighted_reguaranteed', 'BIGINT'),
     ]
 
 
@@ -64,54 +65,80 @@ def to_decimal(value):
     return Decimal(value)
 
 
-def weight(product, borrower, balance):
-    """Return the SQL weight in the liability balance of a project of the
-    product for the borrower whose guarantee balance in force with the
-    guarantor is balance"""
+def weight(product, borrower, balance, digits=2):
+    """Return the SQL weight in hundredths (an integer) in the liability
+    balance of a project of the product for the borrower whose guarantee
+    balance in force with the guarantor, in units of digits, is balance"""
+    unit = 10 ** digits
     small_micro = (product.liability_class == 'small_micro') & (
         (borrower.kind.in_(SMALL_MICRO_KINDS)
-            & (balance < SMALL_MICRO_MAX_BALANCE))
-        | ((borrower.kind == 'farmer') & (balance < FARMER_MAX_BALANCE)))
+            & (balance < SMALL_MICRO_MAX_BALANCE * unit))
+        | ((borrower.kind == 'farmer')
+            & (balance < FARMER_MAX_BALANCE * unit)))
     return Case(
-        (product.liability_class == 'housing', HOUSING_WEIGHT),
-        (small_micro, SMALL_MICRO_WEIGHT),
-        else_=Literal(1))
+        (product.liability_class == 'housing', int(HOUSING_WEIGHT * 100)),
+        (small_micro, int(SMALL_MICRO_WEIGHT * 100)),
+        else_=100)
 
 
-def in_force_query(company, date, digits=2):
-    """Return the query of the projects of the company in force on the date:
-    accepted, started, neither released nor compensated by then
+def units(amount, digits=2):
+    """Return the SQL amount as an integer of the smallest unit of the
+    currency of digits"""
+    amount = Coalesce(amount, 0) * 10 ** digits
+    if backend.name != 'postgresql':
+        # SQLite truncates a real cast to an integer
+        amount = Round(amount)
+    return Cast(amount, 'BIGINT')
 
-    The guarantee and re-guaranteed amounts are integers of the smallest
-    unit of the currency (of digits): adding, grouping and sorting them is
-    several times faster than numerics on PostgreSQL.  The weight of the
-    guarantee amount (the institution's liability) follows the borrower's
-    guarantee balance in force with the institution, the weight of the
-    re-guaranteed amount (the re-guarantor's) its guarantee balance in
-    force with all the institutions."""
+
+def in_force_where(project, company, date):
+    """Return the SQL condition on the project table of the projects of the
+    company in force on the date: accepted, started, neither released nor
+    compensated by then"""
     pool = Pool()
-    Borrower = pool.get('reguarantee.borrower')
     Compensation = pool.get('reguarantee.compensation')
-    Product = pool.get('reguarantee.product')
-    Project = pool.get('reguarantee.project')
-    project = Project.__table__()
-    product = Product.__table__()
-    borrower = Borrower.__table__()
     compensation = Compensation.__table__()
     paid = compensation.select(
         compensation.project,
         where=compensation.state.in_(PAID_STATES)
         & (compensation.payment_date <= date))
-    guarantee = Coalesce(project.guarantee_amount, 0)
-    # the in force projects of the borrower: the window sums the rows the
-    # WHERE clause keeps
-    institution_weight = weight(product, borrower, Sum(guarantee,
-            window=Window([project.institution, project.borrower])))
-    company_weight = weight(product, borrower, Sum(guarantee,
-            window=Window([project.borrower])))
+    return ((project.company == company)
+        & project.state.in_(ACCEPTED_STATES)
+        & (project.start_date <= date)
+        & ((project.filing_date == Null) | (project.filing_date <= date))
+        & ((project.release_date == Null) | (project.release_date > date))
+        # a hashed sub-plan, rather than an index scan of all the
+        # projects to merge with the paid compensations
+        & ~project.id.in_(paid))
 
-    def units(amount):
-        return Cast(Round(Coalesce(amount, 0) * 10 ** digits), 'BIGINT')
+
+def in_force_query(company, date, digits=2):
+    """Return the query of the LINE_COLUMNS of the projects of the company
+    in force on the date (see in_force_where)
+
+    The amounts are integers of the smallest unit of the currency (of
+    digits) and the weighted amounts integers of hundredths of it: adding,
+    grouping and sorting them is several times faster than numerics on
+    PostgreSQL.  The weight of the guarantee amount (the institution's
+    liability) follows the borrower's guarantee balance in force with the
+    institution, the weight of the re-guaranteed amount (the
+    re-guarantor's) its guarantee balance in force with all the
+    institutions: both windows partition the projects sorted once, by
+    borrower then institution."""
+    pool = Pool()
+    Borrower = pool.get('reguarantee.borrower')
+    Product = pool.get('reguarantee.product')
+    Project = pool.get('reguarantee.project')
+    project = Project.__table__()
+    product = Product.__table__()
+    borrower = Borrower.__table__()
+    guarantee = units(project.guarantee_amount, digits)
+    reguaranteed = units(project.reguaranteed_amount, digits)
+    institution_weight = weight(product, borrower, Sum(guarantee,
+            window=Window([project.borrower, project.institution])),
+        digits)
+    company_weight = weight(product, borrower, Sum(guarantee,
+            window=Window([project.borrower])), digits)
     return (project
         .join(borrower, condition=project.borrower == borrower.id)
         .join(product, 'LEFT', condition=project.product == product.id)
@@ -122,18 +149,11 @@ def in_force_query(company, date, digits=2):
             Substring(Coalesce(project.industry, borrower.industry), 1, 1),
             Concat(Substring(
                     Coalesce(project.region, borrower.region), 1, 4), '00'),
-            units(project.guarantee_amount),
-            units(project.reguaranteed_amount),
+            guarantee,
+            reguaranteed,
             guarantee * institution_weight,
-            Coalesce(project.reguaranteed_amount, 0) * company_weight,
-            where=(project.company == company)
-            & project.state.in_(ACCEPTED_STATES)
-            & (project.start_date <= date)
-            & ((project.filing_date == Null) | (project.filing_date <= date))
-            & ((project.release_date == Null) | (project.release_date > date))
-            # a hashed sub-plan, rather than an index scan of all the
-            # projects to merge with the paid compensations
-            & ~project.id.in_(paid)))
+            reguaranteed * company_weight,
+            where=in_force_where(project, company, date)))
 
 
 @contextmanager
@@ -146,6 +166,9 @@ def in_force_lines(company, date, digits=2):
         # The joins and the groupings by borrower hash hundreds of
         # thousands of rows: in memory rather than in batches on disk
         cursor.execute("SET LOCAL work_mem = '%s'" % WORK_MEM)
+        # compiling the expressions of hundreds of thousands of rows costs
+        # more than it saves
+        cursor.execute('SET LOCAL jit = off')
     table = Table(LINE_TABLE)
     cursor.execute('DROP TABLE IF EXISTS "%s"' % LINE_TABLE)
     cursor.execute('CREATE TEMPORARY TABLE "%s" (%s)' % (
@@ -187,6 +210,7 @@ class Portfolio:
     @staticmethod
     def _totals(cursor, line, unit):
         "Return count, balances and weighted balances by institution"
+        hundredth = unit / 100
         cursor.execute(*line.select(
                 line.institution,
                 Count(line.borrower),
@@ -199,8 +223,8 @@ class Portfolio:
             institution: (
                 count, to_decimal(guarantee) * unit,
                 to_decimal(reguaranteed) * unit,
-                to_decimal(weighted_guarantee),
-                to_decimal(weighted_reguaranteed))
+                to_decimal(weighted_guarantee) * hundredth,
+                to_decimal(weighted_reguaranteed) * hundredth)
             for institution, count, guarantee, reguaranteed,
             weighted_guarantee, weighted_reguaranteed in cursor}
 
