@@ -92,6 +92,11 @@ ${PG_SERVER_OPTIONS:-}" >/dev/null \
         || { cat "$dir/server.log" >&2; rm -rf "$dir";
             die "PostgreSQL did not start"; }
     echo "$bindir" > "$dir/bindir"
+    # pg_trgm in every database created from template1, as the production
+    # database has it (docker/postgres/extensions.sql)
+    "$bindir/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d template1 \
+        -c 'CREATE EXTENSION IF NOT EXISTS pg_trgm' >/dev/null \
+        || die "pg_trgm is missing (Debian package postgresql-contrib)"
     log "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}')" \
         "running in $dir on 127.0.0.1:$port"
     printf "PG_TMPDIR='%s'\n" "$dir"
