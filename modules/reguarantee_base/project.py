@@ -642,6 +642,9 @@ class Project(
         industry concentration warning) or to act on them.  A reason to
         refuse one project belongs to get_submission_errors: the import
         lists it with the row, also when it only checks the file."""
+        pool = Pool()
+        Borrower = pool.get('reguarantee.borrower')
+        Log = pool.get('ir.model.log')
         cls.check_submission(projects, errors)
         drafts, new = [], []
         for project in projects:
@@ -654,88 +657,77 @@ class Project(
             cls.save(drafts)
             cls.write(drafts, {'state': 'submitted'})
             cls.log(drafts, 'transition', 'state:submitted')
-        return drafts + cls._create_submitted(new)
+        if not new:
+            return drafts
 
-    @classmethod
-    def _create_submitted(cls, projects):
-        """Create the new projects submitted, and their new borrowers, for
-        enter_submitted only: the fast path of an import of thousands
+        # The fast path of the new projects, an import of up to hundreds of
+        # thousands, measured in docs/benchmarks.md; it is here and nowhere
+        # else on purpose.  Model.create inserts the rows one by one on
+        # SQLite and checks again with Tryton's field checks what
+        # get_submission_errors has just checked (≈ 500 µs a row):
+        # create_in_bulk inserts each batch at once, from the values of the
+        # unsaved records (Tryton's private _save_values), under
+        # _reguarantee_prevalidated (PrevalidatedMixin, WorkflowGuardMixin);
+        # preprocess_values and the create hooks (check_modification,
+        # on_modification, triggers) run as with Model.create.  Model.log
+        # keeps one ir.model.log record per project until the commit: the
+        # same rows are inserted by one INSERT … SELECT per batch.
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        log, table = Log.__table__(), cls.__table__()
+        log_columns = [
+            log.resource, log.event, log.target, log.user, log.create_uid,
+            log.create_date]
+        user = transaction.user
 
-        It goes around Model.create and Model.log on purpose, measured on
-        100,000 rows (docs/benchmarks.md): Model.create inserts the rows
-        one by one on SQLite and validates again with Tryton's field checks
-        what get_submission_errors has just checked (≈ 500 µs a row), so
-        create_in_bulk inserts each batch at once and the records are
-        created under _reguarantee_prevalidated (PrevalidatedMixin,
-        WorkflowGuardMixin); preprocess_values and the create hooks
-        (check_modification, on_modification, triggers) run as with
-        Model.create.  Model.log stores one ir.model.log record per
-        project at commit: the log of the transition is one INSERT …
-        SELECT per batch, with the rows Model.log would store."""
-        pool = Pool()
-        Borrower = pool.get('reguarantee.borrower')
-        if not projects:
-            return []
-        for project in projects:
-            project.state = 'submitted'
-        context = {'_reguarantee_prevalidated': True}
+        def create(Model, records):
+            """Create the records, those of the same fields at once; return
+            (unsaved record, created record)"""
+            by_names = defaultdict(list)
+            for record in records:
+                values = record._save_values()
+                by_names[tuple(sorted(values))].append((record, values))
+            result = []
+            for same in by_names.values():
+                vlist = [v for _, v in same]
+                if Model == cls:
+                    cls.set_numbers(vlist)
+                with transaction.set_context(_reguarantee_prevalidated=True):
+                    result.extend(zip(
+                            (r for r, _ in same),
+                            create_in_bulk(Model, vlist)))
+            return result
+
         new_borrowers = {}
-        for project in projects:
+        for project in new:
+            project.state = 'submitted'
             borrower = project.borrower
             if borrower.id is None or borrower.id < 0:
                 new_borrowers.setdefault(id(borrower), borrower)
         for sub_borrowers in grouped_slice(
                 list(new_borrowers.values()), CREATE_BATCH_SIZE):
-            by_names = defaultdict(list)
-            for borrower in sub_borrowers:
-                values = borrower._save_values()
-                by_names[tuple(sorted(values))].append((borrower, values))
-            for same in by_names.values():
-                with Transaction().set_context(context):
-                    records = create_in_bulk(
-                        Borrower, [v for _, v in same])
-                for (borrower, _), record in zip(same, records):
-                    new_borrowers[id(borrower)] = record
+            for borrower, record in create(Borrower, sub_borrowers):
+                new_borrowers[id(borrower)] = record
         created = []
-        for sub_projects in grouped_slice(projects, CREATE_BATCH_SIZE):
-            by_names = defaultdict(list)
+        for sub_projects in grouped_slice(new, CREATE_BATCH_SIZE):
+            sub_projects = list(sub_projects)
             for project in sub_projects:
                 borrower = project.borrower
                 if borrower.id is None or borrower.id < 0:
                     project.borrower = new_borrowers[id(borrower)]
-                values = project._save_values()
-                by_names[tuple(sorted(values))].append(values)
-            for vlist in by_names.values():
-                cls.set_numbers(vlist)
-                with Transaction().set_context(context):
-                    records = create_in_bulk(cls, vlist)
-                cls._log_transitions(records, 'state:submitted')
-                created.extend(records)
-        return created
-
-    @classmethod
-    def _log_transitions(cls, projects, target):
-        "Log the transition of the projects to target as Model.log does"
-        pool = Pool()
-        Log = pool.get('ir.model.log')
-        if not cls._log:
-            return
-        log = Log.__table__()
-        table = cls.__table__()
-        transaction = Transaction()
-        cursor = transaction.connection.cursor()
-        user = transaction.user
-        columns = [
-            log.resource, log.event, log.target, log.user, log.create_uid,
-            log.create_date]
-        for sub_ids in grouped_slice(
-                [p.id for p in projects], backend.MAX_QUERY_PARAMS):
-            cursor.execute(*log.insert(columns, table.select(
-                        Concat(cls.__name__ + ',', table.id),
-                        Literal('transition'), Literal(target),
-                        Literal(user), Literal(user), CurrentTimestamp(),
-                        where=fields.SQL_OPERATORS['in'](
-                            table.id, list(sub_ids)))))
+            records = [r for _, r in create(cls, sub_projects)]
+            created.extend(records)
+            if not cls._log:
+                continue
+            for sub_ids in grouped_slice(
+                    [r.id for r in records], backend.MAX_QUERY_PARAMS):
+                cursor.execute(*log.insert(log_columns, table.select(
+                            Concat(cls.__name__ + ',', table.id),
+                            Literal('transition'), Literal('state:submitted'),
+                            Literal(user), Literal(user), CurrentTimestamp(),
+                            where=fields.SQL_OPERATORS['in'](
+                                table.id, list(sub_ids)))))
+        return drafts + created
 
     @classmethod
     @ModelView.button
