@@ -276,7 +276,11 @@ def import_projects(body):
             chunk = []
     if chunk:
         chunks.append(chunk)
-    result = ProjectImport.import_chunks(chunks, None, institution, mode)
+    # A client of the API cannot confirm a warning of the submission (e.g.
+    # reguarantee_risk's industry concentration): its staff are notified
+    with Transaction().set_context(_skip_warnings=True):
+        result = ProjectImport.import_chunks(
+            chunks, None, institution, mode)
 
     numbers = iter(result.projects)
     rows = []

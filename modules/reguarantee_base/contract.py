@@ -12,7 +12,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from .approval import ApprovalHistoryMixin
 from .exceptions import (
     AmountError, ContractSignError, DateOrderError, InvalidationError)
-from .model import RelationGuardMixin, WorkflowGuardMixin
+from .model import RelationGuardMixin, SequenceNumberMixin, WorkflowGuardMixin
 
 _states = {
     'readonly': Eval('state') != 'draft',
@@ -20,9 +20,10 @@ _states = {
 
 
 class Contract(
-        WorkflowGuardMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
-        ModelView):
+        WorkflowGuardMixin, SequenceNumberMixin, ApprovalHistoryMixin,
+        Workflow, ModelSQL, ModelView):
     __name__ = 'reguarantee.contract'
+    _number_sequence = 'contract_sequence'
     _deletable_states = {'draft'}
     _rec_name = 'number'
 
@@ -119,21 +120,6 @@ class Contract(
 
     def get_rec_name(self, name):
         return self.number or str(self.id)
-
-    @classmethod
-    def preprocess_values(cls, mode, values):
-        pool = Pool()
-        Configuration = pool.get('reguarantee.configuration')
-        values = super().preprocess_values(mode, values)
-        if mode == 'create' and not values.get('number'):
-            company_id = values.get('company', cls.default_company())
-            if company_id is not None:
-                configuration = Configuration(1)
-                sequence = configuration.get_multivalue(
-                    'contract_sequence', company=company_id)
-                if sequence:
-                    values['number'] = sequence.get()
-        return values
 
     @classmethod
     def copy(cls, contracts, default=None):

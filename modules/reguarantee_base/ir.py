@@ -333,21 +333,3 @@ class ModelButtonClick(metaclass=PoolMeta):
                 query = cls.search(domain, order=[], query=True)
             return [('id', 'not in', query)]
         return domain
-
-
-class Sequence(metaclass=PoolMeta):
-    __name__ = 'ir.sequence'
-
-    @without_check_access
-    def get_many(self, n=1, _lock=False):
-        """Yield the n next sequence values
-
-        The prefix and suffix are formatted once per call instead of once
-        per value: the project import numbers thousands of projects at a
-        time (about 70 µs a value saved on SQLite)."""
-        if _lock:
-            self.lock()
-        prefix = self._process(self.prefix)
-        suffix = self._process(self.suffix)
-        for value in self._get_many(n=n):
-            yield f'{prefix}{value}{suffix}'

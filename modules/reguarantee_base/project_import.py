@@ -5,16 +5,12 @@
 
 The rows read by project_import_file, by chunks, are looked up in bulk and
 validated through Project.get_submission_errors, the path of a manual
-submission; the valid ones are then created submitted by create_in_bulk,
-without Tryton's field checks done again (see docs/benchmarks.md for why)."""
+submission; the valid ones are then submitted by Project.enter_submitted, as
+the Submit button does."""
 import copy
 import io
 import os
 from collections import defaultdict
-
-from sql import Literal
-from sql.functions import CurrentTimestamp
-from sql.operators import Concat
 
 from trytond import backend
 from trytond.i18n import gettext
@@ -28,14 +24,11 @@ from trytond.wizard import (
     Button, StateReport, StateTransition, StateView, Wizard)
 
 from .exceptions import ProjectImportError
-from .model import create_in_bulk
 from .project_import_file import (
     BadCell, ReadError, RowChunks, column_string, template_file)
 
 #: Most errors listed by the wizard; the rejected rows file has them all
 MAX_ERRORS_SHOWN = 1000
-#: Most projects or borrowers created by one call
-BATCH_SIZE = 2000
 #: Most values searched by one query
 MAX_PARAMS = backend.MAX_QUERY_PARAMS
 #: The column of each field named by the errors of the submission
@@ -143,7 +136,7 @@ class ImportResult:
 class ImportLookups:
     """The records named by the rows of an import, searched once: by
     institution code, bank name, (institution id, contract number) and
-    borrower ID number; the new borrowers with their values; the base
+    borrower ID number (with the new borrowers, unsaved); the base
     project of each institution and contract (see
     ProjectImport._get_project); and what the earlier chunks' projects take
     (the pending of Project.get_submission_errors)"""
@@ -155,7 +148,6 @@ class ImportLookups:
         self.contract_numbers = set()
         self.contracts = {}
         self.borrowers = {}
-        self.new_borrowers = []
         self.base_projects = {}
         self.pending = {}
 
@@ -447,10 +439,8 @@ class ProjectImport(Wizard):
                     id_number=borrower.id_number, kind=borrower.kind_string)
                 continue
             if not borrower:
-                values = cls._get_borrower_values(record)
                 borrower = lookups.borrowers[record['id_number']] = Borrower(
-                    **values)
-                lookups.new_borrowers.append((borrower, values))
+                    **cls._get_borrower_values(record))
             base_key = (project_institution.id, contract)
             if base_key not in lookups.base_projects:
                 lookups.base_projects[base_key] = cls._get_base_project(
@@ -521,78 +511,16 @@ class ProjectImport(Wizard):
 
     @classmethod
     def _create_projects(cls, result, projects, lookups, progress):
-        "Create the validated projects, submitted, and their new borrowers"
+        """Submit the validated projects with their new borrowers through
+        Project.enter_submitted, as the Submit button does"""
         pool = Pool()
-        Borrower = pool.get('reguarantee.borrower')
         Project = pool.get('reguarantee.project')
-
-        def prevalidated():
-            return Transaction().set_context(_reguarantee_prevalidated=True)
-
-        used = {id(p.borrower) for p in projects}
-        new_borrowers = [
-            (b, v) for b, v in lookups.new_borrowers if id(b) in used]
-        created = {}
-        for sub_borrowers in grouped_slice(new_borrowers, BATCH_SIZE):
-            sub_borrowers = list(sub_borrowers)
-            with prevalidated():
-                borrowers = create_in_bulk(
-                    Borrower, [v for _, v in sub_borrowers])
-            created.update(
-                (id(b), n) for (b, _), n in zip(sub_borrowers, borrowers))
-        for project in projects:
-            project.borrower = created.get(
-                id(project.borrower), project.borrower)
         progress('create', 0, len(projects))
-        for sub_projects in grouped_slice(projects, BATCH_SIZE):
-            vlist = [cls._get_project_values(p) for p in sub_projects]
-            cls._set_numbers(vlist)
-            with prevalidated():
-                created = create_in_bulk(Project, vlist)
-            cls._log_submission(created)
-            result.projects.extend(created)
-            progress('create', len(result.projects), len(projects))
-
-    @classmethod
-    def _set_numbers(cls, vlist):
-        """Number the projects of the values from the project sequence,
-        by batch (Project.preprocess_values would number them one by one)"""
-        pool = Pool()
-        Configuration = pool.get('reguarantee.configuration')
-        configuration = Configuration(1)
-        by_company = defaultdict(list)
-        for values in vlist:
-            by_company[values['company']].append(values)
-        for company, company_vlist in by_company.items():
-            sequence = configuration.get_multivalue(
-                'project_sequence', company=company)
-            if sequence:
-                for values, number in zip(
-                        company_vlist, sequence.get_many(len(company_vlist))):
-                    values['number'] = number
-
-    @classmethod
-    def _log_submission(cls, projects):
-        """Log the transition of the projects to submitted as the submit
-        button does, in one query: Model.log stores the records one by one"""
-        pool = Pool()
-        Log = pool.get('ir.model.log')
-        Project = pool.get('reguarantee.project')
-        log = Log.__table__()
-        project = Project.__table__()
-        transaction = Transaction()
-        cursor = transaction.connection.cursor()
-        user = transaction.user
-        columns = [
-            log.resource, log.event, log.target, log.user, log.create_uid,
-            log.create_date]
-        for sub_ids in grouped_slice([p.id for p in projects], MAX_PARAMS):
-            cursor.execute(*log.insert(columns, project.select(
-                        Concat(Project.__name__ + ',', project.id),
-                        Literal('transition'), Literal('state:submitted'),
-                        Literal(user), Literal(user), CurrentTimestamp(),
-                        where=fields.SQL_OPERATORS['in'](
-                            project.id, sub_ids))))
+        # The rows were validated chunk by chunk as they were read, with the
+        # pending of lookups: the errors of the valid ones are empty
+        result.projects.extend(Project.enter_submitted(
+                projects, errors=[[] for _ in projects]))
+        progress('create', len(result.projects), len(projects))
 
     @classmethod
     def _get_borrower_values(cls, record):
@@ -636,28 +564,6 @@ class ProjectImport(Wizard):
         project.start_date = record['start_date']
         project.end_date = record['end_date']
         return project
-
-    @classmethod
-    def _get_project_values(cls, project):
-        "Return the values to create the submitted project"
-        return {
-            'company': project.company.id,
-            'institution': project.institution.id,
-            'contract': project.contract.id,
-            'product': project.product.id,
-            'borrower': project.borrower.id,
-            'borrower_id_number': project.borrower_id_number,
-            'industry': project.industry,
-            'region': project.region,
-            'bank': project.bank.id,
-            'loan_contract_number': project.loan_contract_number,
-            'loan_amount': project.loan_amount,
-            'guarantee_amount': project.guarantee_amount,
-            'reguaranteed_amount': project.reguaranteed_amount,
-            'start_date': project.start_date,
-            'end_date': project.end_date,
-            'state': 'submitted',
-            }
 
 
 class ProjectImportStart(ModelView):

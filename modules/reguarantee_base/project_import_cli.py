@@ -68,6 +68,10 @@ def get_parser():
         '--rejected', metavar='FILE',
         help="write the rejected rows with their reasons to this .xlsx file")
     parser.add_argument(
+        '--skip-warnings', action='store_true',
+        help="import even when the submission warns (e.g. of an industry "
+        "above its concentration limit), as a user confirming it")
+    parser.add_argument(
         '--max-errors', type=int, default=20, metavar='N',
         help="print at most N errors (default: %(default)s)")
     parser.add_argument(
@@ -80,7 +84,7 @@ def main(argv=None):
 
     from trytond import config
     config.update_etc()
-    from trytond.exceptions import UserError
+    from trytond.exceptions import UserError, UserWarning
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 
@@ -126,6 +130,8 @@ def main(argv=None):
             context = {'company': institution.company.id}
         else:
             context = {}
+        if options.skip_warnings:
+            context['_skip_warnings'] = True
         with Transaction().set_context(context):
             try:
                 result = ProjectImport.import_file(
@@ -133,6 +139,9 @@ def main(argv=None):
                     options.mode, progress=progress)
             except UserError as exception:
                 return fail(exception.message)
+            except UserWarning as warning:
+                return fail("%s\n(--skip-warnings to import anyway)"
+                    % warning.message)
             for row, column, reason in result.error_lines(options.max_errors):
                 sys.stderr.write('%s\t%s\t%s\n' % (
                         row, column, reason.replace('\n', ' ')))

@@ -11,7 +11,8 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.approval import ApprovalHistoryMixin
-from trytond.modules.reguarantee_base.model import WorkflowGuardMixin
+from trytond.modules.reguarantee_base.model import (
+    SequenceNumberMixin, WorkflowGuardMixin)
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
@@ -21,7 +22,6 @@ from trytond.wizard import (
 
 from .exceptions import BillError, FeeModificationError
 from .fee_run import last_month
-from .model import SequenceNumberMixin
 
 _states = {
     'readonly': Eval('state') != 'draft',

@@ -8,7 +8,7 @@ from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.approval import ApprovalHistoryMixin
 from trytond.modules.reguarantee_base.model import (
-    RelationGuardMixin, WorkflowGuardMixin)
+    RelationGuardMixin, SequenceNumberMixin, WorkflowGuardMixin)
 from trytond.pool import Pool
 from trytond.pyson import Eval, Id, If
 from trytond.report import Report
@@ -16,7 +16,6 @@ from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import FeeModificationError, InvoiceRequestError
-from .model import SequenceNumberMixin
 from .voucher import to_csv, to_xlsx, voucher_rows
 
 _states = {

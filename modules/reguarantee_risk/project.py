@@ -1,8 +1,9 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
+import hashlib
+
 from trytond.i18n import gettext
-from trytond.model import ModelView
 from trytond.pool import Pool, PoolMeta
 
 from .exceptions import IndustryConcentrationWarning
@@ -43,10 +44,12 @@ class Project(metaclass=PoolMeta):
             for id_, rate in rates.items()}
 
     @classmethod
-    @ModelView.button
-    def submit(cls, projects):
-        super().submit(projects)
+    def enter_submitted(cls, projects, errors=None):
+        """Warn when the submitted projects take an industry above its
+        product's limit, whichever way they enter (button, import, API)"""
+        projects = super().enter_submitted(projects, errors=errors)
         cls.check_industry_concentration(projects)
+        return projects
 
     @classmethod
     def check_industry_concentration(cls, projects):
@@ -57,11 +60,24 @@ class Project(metaclass=PoolMeta):
         concentrations = Quota.get_industry_concentrations(
             [p.id for p in projects])
         if concentrations:
-            key = Warning.format('industry_concentration', projects)
+            key = cls._industry_concentration_warning(projects)
             if Warning.check(key):
                 raise IndustryConcentrationWarning(key, '\n'.join(
                         cls._industry_concentration_message(*c)
                         for c in concentrations))
+
+    @classmethod
+    def _industry_concentration_warning(cls, projects):
+        """Return the name of the warning of the projects: the same when
+        the same projects are submitted again once the user confirmed it
+
+        It is made of the projects' duplicate keys, not of their ids as
+        Warning.format does: an import creates its projects again when the
+        user confirms (with new ids on PostgreSQL), and Warning.format
+        looks each new record up in a list (quadratic for thousands)."""
+        keys = sorted(repr(p.duplicate_key) for p in projects)
+        digest = hashlib.md5('|'.join(keys).encode('utf-8')).hexdigest()
+        return '%s.industry_concentration' % digest
 
     @classmethod
     def _industry_concentration_message(cls, product, industry, share):

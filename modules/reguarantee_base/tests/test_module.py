@@ -14,6 +14,7 @@ from trytond.modules.reguarantee_base.exceptions import (
 from trytond.modules.reguarantee_base.identity import (
     is_valid_resident_id, is_valid_uscc, resident_id_check_character,
     uscc_check_character)
+from trytond.modules.reguarantee_base.model import sequence_values
 from trytond.modules.reguarantee_base.tests import (
     WorkflowGuardTestMixin, WorkTestMixin, ZhCNTranslationTestMixin)
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
@@ -163,26 +164,58 @@ class ReguaranteeBaseTestCase(
             self.assertEqual(menu.name, "标识符")
 
     @with_transaction()
-    def test_sequence_get_many(self):
-        "Test many sequence values share the prefix and suffix formatted once"
+    def test_sequence_values(self):
+        "Test sequence_values gives the values of get_many, ir.sequence as is"
         pool = Pool()
         Sequence = pool.get('ir.sequence')
+        SequenceStrict = pool.get('ir.sequence.strict')
         SequenceType = pool.get('ir.sequence.type')
         sequence_type, = SequenceType.create([{'name': "Test"}])
-        sequence, = Sequence.create([{
-                    'name': "Test",
-                    'sequence_type': sequence_type.id,
-                    'prefix': 'P${year}-',
-                    'suffix': '-${month}',
-                    'padding': 4,
-                    }])
-        with Transaction().set_context(date=dt.date(2026, 3, 1)):
-            values = list(sequence.get_many(3))
-            value = sequence.get()
+        for Model in [Sequence, SequenceStrict]:
+            with self.subTest(model=Model.__name__):
+                sequence, = Model.create([{
+                            'name': "Test",
+                            'sequence_type': sequence_type.id,
+                            'prefix': 'P${year}-',
+                            'suffix': '-${month}',
+                            'padding': 4,
+                            }])
+                with Transaction().set_context(date=dt.date(2026, 3, 1)):
+                    values = sequence_values(sequence, 3)
+                    self.assertEqual(sequence_values(sequence, 0), [])
+                    value = sequence.get()
 
-        self.assertEqual(values, [
-                'P2026-0001-03', 'P2026-0002-03', 'P2026-0003-03'])
-        self.assertEqual(value, 'P2026-0004-03')
+                self.assertEqual(values, [
+                        'P2026-0001-03', 'P2026-0002-03', 'P2026-0003-03'])
+                self.assertEqual(value, 'P2026-0004-03')
+        # no module of the project changes the values of ir.sequence for
+        # every model of the database
+        for Model in [Sequence, SequenceStrict]:
+            self.assertFalse([
+                    c for c in Model.__mro__
+                    if c.__module__.startswith('trytond.modules.reguarantee')
+                    and {'get', 'get_many', '_get_many', '_process'}
+                    & vars(c).keys()])
+
+    @with_transaction()
+    def test_set_numbers(self):
+        "Test the values of many projects are numbered at once, by company"
+        pool = Pool()
+        Project = pool.get('reguarantee.project')
+        company = create_company()
+        other = create_company(name="Other")
+        with set_company(company):
+            vlist = [{}, {'number': 'KEPT'}, {'company': other.id}, {}]
+            Project.set_numbers(vlist)
+            first = Project.get_number_sequence(company.id).get()
+
+        # the companies share the sequence by default: one call each
+        prefix = 'RP%s-' % dt.date.today().year
+        self.assertEqual(
+            [v.get('number') for v in vlist],
+            [prefix + '0000001', 'KEPT', prefix + '0000003',
+                prefix + '0000002'])
+        self.assertEqual(first, prefix + '0000004')
 
     @with_transaction()
     def test_remind_releases_no_email(self):

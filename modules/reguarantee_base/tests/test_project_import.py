@@ -21,7 +21,8 @@ from trytond.modules.reguarantee_base import project_import_file
 from trytond.modules.reguarantee_base.exceptions import (
     IdentityNumberError, ProjectImportError)
 from trytond.modules.reguarantee_base.model import create_in_bulk
-from trytond.modules.reguarantee_base.project_import_cli import Progress
+from trytond.modules.reguarantee_base.project_import_cli import (
+    Progress, get_parser)
 from trytond.modules.reguarantee_base.project_import_file import (
     COLUMNS, BadCell, ReadError, RowChunks, SheetReader, column_string,
     convert_row, read_rows, template_file)
@@ -626,6 +627,14 @@ class ReaderTestCase(unittest.TestCase):
         lines = stream.getvalue().splitlines()
         self.assertEqual(len(lines), 11)
         self.assertEqual(lines[-1], 'Creating   [##########] 100/100')
+
+    def test_cli_skip_warnings(self):
+        "Test the command line confirms the warnings only when asked"
+        parser = get_parser()
+        self.assertFalse(
+            parser.parse_args(['p.xlsx', '-d', 'db']).skip_warnings)
+        self.assertTrue(parser.parse_args(
+                ['p.xlsx', '-d', 'db', '--skip-warnings']).skip_warnings)
 
 
 class ImportFileTestCase(unittest.TestCase):

@@ -703,5 +703,87 @@ class ReguaranteeRiskTestCase(
             self.assertIn('68.31 %', cm.exception.message)
             self.assertIn('60.00 %', cm.exception.message)
 
+    def import_data(self, *numbers, amount='2000000'):
+        "Return a .csv file of a row of a new borrower for each loan number"
+        rows = [['Borrower Name', 'Borrower Kind', 'ID Number',
+                'Industry', 'Region', 'Bank', 'Loan Contract Number',
+                'Loan Amount', 'Guarantee Amount', 'Start Date',
+                'End Date']]
+        for serial, number in enumerate(numbers):
+            rows.append([
+                    f'Borrower {serial}', 'enterprise',
+                    make_uscc(301 + serial), 'C1311', '340102', 'Bank',
+                    number, amount, amount, '2026-07-01', '2027-07-01'])
+        return '\n'.join(','.join(r) for r in rows).encode()
+
+    @with_transaction()
+    def test_industry_concentration_import(self):
+        "Test an import above the industry limit warns as a submission does"
+        pool = Pool()
+        Project = pool.get('reguarantee.project')
+        ProjectImport = pool.get('reguarantee.project.import', type='wizard')
+        company = create_company()
+        with set_company(company):
+            records = create_portfolio(company)
+            records['HF01'].quota_amount = None
+            records['HF01'].save()
+            self.create_contract(records)
+            product = records['P1']
+            product.industry_limit = D('0.6')
+            product.save()
+            data = self.import_data('IMP-1')
+
+            # the same 68.31 % as the submission of test_industry_concentration
+            with self.assertRaises(UserWarning) as cm:
+                ProjectImport.import_file(
+                    data, 'projects.csv', records['HF01'])
+            self.assertIn('"C"', cm.exception.message)
+            self.assertIn('68.31 %', cm.exception.message)
+
+            # the warning is named after the projects' keys, not their ids:
+            # confirmed, the import submits them when it is run again
+            project, = Project.search([('loan_contract_number', '=', 'IMP-1')])
+            again = self.new_project(records, 'IMP-1')
+            again.borrower = project.borrower
+            again.bank = project.bank
+            self.assertEqual(
+                Project._industry_concentration_warning([again]),
+                cm.exception.name)
+            self.assertNotEqual(
+                Project._industry_concentration_warning([
+                        self.new_project(records, 'IMP-2')]),
+                cm.exception.name)
+
+    @with_transaction()
+    def test_submission_log(self):
+        "Test an import logs its projects' submission as the button does"
+        pool = Pool()
+        Log = pool.get('ir.model.log')
+        Project = pool.get('reguarantee.project')
+        ProjectImport = pool.get('reguarantee.project.import', type='wizard')
+        company = create_company()
+        with set_company(company):
+            records = create_portfolio(company)
+            records['HF01'].quota_amount = None
+            records['HF01'].save()
+            self.create_contract(records)
+            project = self.new_project(records, 'NEW-1', amount=D(100_000))
+            project.save()
+            Project.submit([project])
+            result = ProjectImport.import_file(
+                self.import_data('IMP-1', 'IMP-2', amount='100000'),
+                'projects.csv', records['HF01'])
+            # as Tryton's tests of ir.model.log: Model.log stores at commit
+            Transaction()._store_log_records()
+
+            self.assertEqual(len(result.projects), 2)
+            for record in [project] + result.projects:
+                self.assertEqual(record.state, 'submitted')
+                self.assertTrue(record.number.startswith('RP'))
+                logs = Log.search([('resource', '=', str(record))])
+                self.assertEqual(
+                    [(g.event, g.target, g.user.id) for g in logs],
+                    [('transition', 'state:submitted', Transaction().user)])
+
 
 del ModuleTestCase
