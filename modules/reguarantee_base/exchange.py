@@ -8,33 +8,43 @@ Fund's (reguarantee_filing) keep the same HTTP fields: ExchangeLogMixin.
 A log is written by the server only: its access rights grant reading, and
 check_modification refuses to change or delete a row."""
 import datetime as dt
-from contextlib import contextmanager
+import logging
 
-from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.transaction import Transaction
 
 from .exceptions import ExchangeLogAccessError
 
+logger = logging.getLogger(__name__)
 
-@contextmanager
-def transaction_apart():
-    """Run the block in a transaction of its own, committed at its end: what
-    it writes (the log of an exchange, the task of a retry) survives a
-    rollback of the current transaction (a user's error)
 
-    SQLite has one writer at a time: once the current transaction has
-    written, a transaction of its own would wait for it (and, in memory,
-    would share its connection and commit it), so the block then runs in the
+def run_apart(func, *args, **kwargs):
+    """Call func(*args, **kwargs) in a transaction of its own, committed,
+    once the current transaction is over, committed or rolled back: what it
+    writes (the log of an exchange, the task of a retry) survives a user's
+    error
+
+    It runs after the current transaction rather than beside it: beside it,
+    a transaction could not see the records the current one has created
+    and, on SQLite, would wait for it (it has one writer at a time, and
+    Tryton's buttons write before their method runs) or, in memory, share
+    its connection.  func must take ids or plain values, not records of the
     current transaction."""
     transaction = Transaction()
-    if backend.name == 'sqlite' and transaction.connection.in_transaction:
-        yield transaction
-        return
-    with transaction.new_transaction() as new_transaction:
-        yield new_transaction
-        new_transaction.commit()
+    transaction.atexit(
+        _run, transaction.database.name, transaction.user,
+        dict(transaction.context), func, args, kwargs)
+
+
+def _run(database_name, user, context, func, args, kwargs):
+    try:
+        with Transaction(new=True).start(
+                database_name, user, context=context):
+            func(*args, **kwargs)
+    except Exception:
+        # the error of the current transaction, if any, goes on
+        logger.exception("%s failed after the transaction", func)
 
 
 class ExchangeLogMixin:

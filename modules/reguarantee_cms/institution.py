@@ -4,13 +4,12 @@
 """The institutions in the customer management system: the look-up of the
 USCC at submission and the pushes of their data (cms.py)"""
 import datetime as dt
-from contextlib import nullcontext
 from decimal import Decimal
 
 import trytond.config as config
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
-from trytond.modules.reguarantee_base.exchange import transaction_apart
+from trytond.modules.reguarantee_base.exchange import run_apart
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
@@ -158,12 +157,11 @@ class Institution(metaclass=PoolMeta):
                     **params))
 
     def lookup_cms(self, client, attempt, apart=False):
-        """Look the USCC up in the CMS, log the exchange (in a transaction of
-        its own when apart) and queue a retry of a transient failure;
-        return the Answer"""
+        """Look the USCC up in the CMS, log the exchange and queue a retry of
+        a transient failure, in a transaction of their own when apart
+        (run_apart); return the Answer"""
         pool = Pool()
         Configuration = pool.get('reguarantee.configuration')
-        Log = pool.get('reguarantee.cms.sync.log')
         configuration = Configuration(1)
         answer = client.get_customer(self.uscc)
         retry = (
@@ -176,18 +174,38 @@ class Institution(metaclass=PoolMeta):
             state = 'success'
         else:
             state = 'retry' if retry else 'failed'
-        # The log and the retry survive the user's error
-        with (transaction_apart() if apart else nullcontext()), \
-                without_check_access():
-            Log.add(self, 'lookup', answer, state, attempt=attempt)
-            if retry:
-                delay = configuration.get_cms_retry_delay(
-                    attempt, answer.retry_after)
-                with Transaction().set_context(
-                        queue_scheduled_at=dt.timedelta(seconds=delay)):
-                    self.__class__.__queue__.retry_cms_lookup(
-                        [self], attempt + 1)
+        delay = configuration.get_cms_retry_delay(
+            attempt, answer.retry_after) if retry else None
+        args = (
+            self.id, answer, state, attempt, dt.datetime.now(), delay)
+        if apart:
+            # The log and the retry survive the user's error
+            run_apart(self.__class__.log_cms_lookup, *args)
+        else:
+            self.__class__.log_cms_lookup(*args)
         return answer
+
+    @classmethod
+    def log_cms_lookup(cls, institution_id, answer, state, attempt, date,
+            retry_delay=None):
+        """Log the look-up's answer and queue its retry in retry_delay
+        seconds"""
+        pool = Pool()
+        Log = pool.get('reguarantee.cms.sync.log')
+        with without_check_access():
+            # as ir.queue does: the institution may be gone with the
+            # transaction that created it
+            if not cls.search([('id', '=', institution_id)]):
+                return
+            institution = cls(institution_id)
+            Log.add(institution, 'lookup', answer, state, attempt=attempt,
+                date=date)
+            if retry_delay is not None:
+                with Transaction().set_context(
+                        queue_scheduled_at=dt.timedelta(
+                            seconds=retry_delay)):
+                    cls.__queue__.retry_cms_lookup(
+                        [institution], attempt + 1)
 
     @classmethod
     def retry_cms_lookup(cls, institutions, attempt):
