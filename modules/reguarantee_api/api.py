@@ -24,11 +24,10 @@ from trytond import backend, config
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, Unique, fields
 from trytond.model.exceptions import SQLConstraintError
-from trytond.pool import Pool, PoolMeta
-from trytond.transaction import Transaction, without_check_access
-
 from trytond.modules.reguarantee_base.project_import_file import (
     CHUNK_SIZE, COLUMNS, MAX_CELL_LENGTH, convert_row)
+from trytond.pool import Pool, PoolMeta
+from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import APIKeyError
 
@@ -199,10 +198,12 @@ def _check_value(name, value):
     elif name in AMOUNT_FIELDS:
         if isinstance(value, ExponentNumber) or (
                 isinstance(value, str) and not AMOUNT.fullmatch(value)):
-            return (name, 'reguarantee_api.msg_api_amount_format', {'value': value})
+            return (name, 'reguarantee_api.msg_api_amount_format', {
+                    'value': value})
     elif name in DATE_FIELDS:
         if not isinstance(value, str) or not DATE.fullmatch(value):
-            return (name, 'reguarantee_api.msg_api_date_format', {'value': value})
+            return (name, 'reguarantee_api.msg_api_date_format', {
+                    'value': value})
     elif isinstance(value, ExponentNumber):
         return (name, 'reguarantee_api.msg_api_value_type', {})
 
@@ -215,7 +216,8 @@ def _check_row(row):
     values, errors = {}, []
     for name, value in row.items():
         if name not in FIELDS:
-            errors.append((name, 'reguarantee_api.msg_api_unknown_field', {'field': name}))
+            errors.append((name, 'reguarantee_api.msg_api_unknown_field', {
+                        'field': name}))
         elif error := _check_value(name, value):
             errors.append(error)
         else:

@@ -3,8 +3,9 @@
 # license terms.
 """The log of the exchanges with the outside systems (http_client.py)
 
-The customer management system's log (reguarantee_cms) and the National
-Fund's (reguarantee_filing) keep the same HTTP fields: ExchangeLogMixin.
+The logs of the exchanges with the customer management system and with the
+National Fund (their own modules) keep the same HTTP fields:
+ExchangeLogMixin.
 A log is written by the server only: its access rights grant reading, and
 check_modification refuses to change or delete a row."""
 import datetime as dt

@@ -395,7 +395,7 @@ class ProjectImport(Wizard):
         institution = lookups.institution
 
         def error(row, column, msg_id, **params):
-            # the messages of another module (the REST API's) name it
+            # the messages of another module (an API's) name it
             if '.' not in msg_id:
                 msg_id = 'reguarantee_base.' + msg_id
             result.add_error(row, column, gettext(msg_id, **params))
