@@ -110,10 +110,10 @@ class Institution(metaclass=PoolMeta):
 
         Skipped when the CMS is not configured.  A customer of another
         source system is a warning (the push will update it), another
-        institution of this system an error.  The CMS is asked once: a
-        failure is logged in a transaction of its own (it survives the
-        user's error), its retries are queued and the answer of a retry
-        serves the next submission (LOOKUP_VALIDITY)."""
+        institution of this system an error.  The CMS is asked once; the
+        exchange is logged in a transaction of its own (a failure's log
+        survives the user's error), a failure's retries are queued and the
+        answer of a retry serves the next submission (LOOKUP_VALIDITY)."""
         pool = Pool()
         Configuration = pool.get('reguarantee.configuration')
         Log = pool.get('reguarantee.cms.sync.log')
