@@ -1,7 +1,8 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
-"""Demo data of the CMS synchronisation and of the REST API (called by
+"""Demo data of the CMS synchronisation (reguarantee_cms) and of the REST
+API (reguarantee_api), each when its module is activated (called by
 demo_data.py; reused by tests/test_api.py)
 
 scripts/demo.sh starts the CMS simulator and gives its address in
@@ -45,14 +46,23 @@ def setup_integration(as_user, login='manager', operator='operator'):
     the administrator login (as_user returns a user's proteus configuration:
     one made now, those made before other users' are stale)"""
     config = as_user(login)
-    if setup_cms(config):
+    if activated(config, 'reguarantee_cms') and setup_cms(config):
         Institution = Model.get('reguarantee.institution', config=config)
         institutions = Institution.find([
                 ('state', 'in', ['active', 'suspended', 'deregistered']),
                 ])
         log(f"pushing {len(institutions)} institutions to the CMS")
         Institution.click(institutions, 'cms_sync')
-    log(f"REST API key of {operator}: {setup_api_key(config, operator)}")
+    if activated(config, 'reguarantee_api'):
+        log(f"REST API key of {operator}: "
+            f"{setup_api_key(config, operator)}")
+
+
+def activated(config, name):
+    "Return whether the module name is activated"
+    Module = Model.get('ir.module', config=config)
+    return bool(Module.find([
+                ('name', '=', name), ('state', '=', 'activated')]))
 
 
 def setup_api_key(config, login):

@@ -28,8 +28,8 @@ VENV=$ROOT/.venv
 VPY=$VENV/bin/python
 SAO_VERSION=${SAO_VERSION:-8.0}
 SAO_DIR=$ROOT/var/sao
-MODULES=(reguarantee_base reguarantee_fees reguarantee_risk
-    reguarantee_filing reguarantee_review authentication_totp)
+MODULES=(reguarantee_base reguarantee_cms reguarantee_api reguarantee_fees
+    reguarantee_risk reguarantee_filing reguarantee_review authentication_totp)
 START=$SECONDS
 
 # --- Python virtual environment ---------------------------------------------

@@ -3,12 +3,13 @@
 # license terms.
 """The live trytond of tests/test_api.py and tests/test_web.py
 
-A throwaway SQLite database gets reguarantee_base, the demo's users, two
-institutions, products, a signed contract and a bank (scripts/demo_data.py)
-and an API key of the institution operator; trytond serves it, with sao's
-web root (var/sao/web, scripts/install.sh) when it is built, on a free port
-of 127.0.0.1, behind one trusted proxy ([web] num_proxies = 1: the tests
-choose the client's address with X-Forwarded-For)."""
+A throwaway SQLite database gets reguarantee_api (with reguarantee_base), the
+demo's users, two institutions, products, a signed contract and a bank
+(scripts/demo_data.py) and an API key of the institution operator; trytond
+serves it, with sao's web root (var/sao/web, scripts/install.sh) when it is
+built, on a free port of 127.0.0.1, behind one trusted proxy ([web]
+num_proxies = 1: the tests choose the client's address with
+X-Forwarded-For)."""
 import json
 import os
 import shutil
@@ -108,7 +109,7 @@ def live_server():
     try:
         admin = [
             PYTHON, BIN / 'trytond-admin', '-c', conf, '-d', DATABASE,
-            '-u', 'reguarantee_base', '--activate-dependencies',
+            '-u', 'reguarantee_api', '--activate-dependencies',
             '--email', 'admin@example.com']
         run(admin, dict(env, TRYTONPASSFILE=str(passfile)), log)
         setup = json.loads(run(

@@ -1,7 +1,7 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
-from trytond.exceptions import UserError, UserWarning
+from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError, ValidationError
 
 
@@ -69,19 +69,7 @@ class ProjectImportError(UserError):
     pass
 
 
-class CMSUnavailableError(UserError):
-    pass
-
-
-class CMSDuplicateError(UserError):
-    pass
-
-
-class CMSWarning(UserWarning):
-    pass
-
-
-class APIKeyError(ValidationError):
+class ExchangeLogAccessError(AccessError):
     pass
 
 

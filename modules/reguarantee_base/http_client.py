@@ -1,9 +1,9 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
-"""The JSON APIs of the external systems over HTTP: what the clients of the
-customer management system (cms_client.py) and of the National Fund
-(reguarantee_filing) share
+"""The JSON APIs of the external systems over HTTP, through requests: what
+the clients of the customer management system and of the National Fund
+(their own modules) share
 
 Each call returns an Answer: what to log of the exchange and how it ended,
 never raising for what the network or the other system may do."""

@@ -257,10 +257,6 @@ class Cron(metaclass=PoolMeta):
                     "Expire Re-guarantee Contracts"),
                 ('reguarantee.project|remind_releases',
                     "Remind Re-guarantee Project Releases"),
-                ('reguarantee.cms.sync|process_due',
-                    "Retry the Synchronisations with the CMS"),
-                ('reguarantee.api.request|clean',
-                    "Delete the Old Answers of the REST API"),
                 ])
 
 

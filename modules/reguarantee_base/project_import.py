@@ -385,8 +385,10 @@ class ProjectImport(Wizard):
         institution = lookups.institution
 
         def error(row, column, msg_id, **params):
-            result.add_error(row, column, gettext(
-                    'reguarantee_base.' + msg_id, **params))
+            # the messages of another module (an API's) name it
+            if '.' not in msg_id:
+                msg_id = 'reguarantee_base.' + msg_id
+            result.add_error(row, column, gettext(msg_id, **params))
 
         for number, _, _, errors in chunk:
             for name, msg_id, params in errors:

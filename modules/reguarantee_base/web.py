@@ -1,7 +1,8 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
-"""The web tier of trytond: sao's pages, the JSON-RPC and the REST API
+"""The web tier of trytond: sao's pages, the JSON-RPC and the routes that
+other modules add (a REST API)
 
 - every answer carries the headers of SECURITY_HEADERS (no framing, no
   content sniffing, no referrer to other sites);

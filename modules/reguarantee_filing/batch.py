@@ -383,14 +383,8 @@ class Batch(
     def _log(self, kind, answer):
         pool = Pool()
         Exchange = pool.get('reguarantee.filing.exchange')
-        Exchange.create([{
-                    'batch': self.id,
-                    'kind': kind,
-                    'date': dt.datetime.now(),
-                    'user': Transaction().user,
-                    'outcome': answer.outcome,
-                    **answer.log_values(),
-                    }])
+        Exchange.log_exchange(
+            answer, batch=self.id, kind=kind, outcome=answer.outcome)
 
     def _failed(self, answer, configuration):
         "Schedule a retry after a transient failure, or fail the batch"

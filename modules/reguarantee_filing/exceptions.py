@@ -17,9 +17,5 @@ class FilingConfigurationError(UserError):
     pass
 
 
-class ExchangeAccessError(AccessError):
-    pass
-
-
 class BatchDeleteError(AccessError):
     pass

@@ -1,13 +1,11 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
-from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
+from trytond.modules.reguarantee_base.exchange import ExchangeLogMixin
 
-from .exceptions import ExchangeAccessError
 
-
-class Exchange(ModelSQL, ModelView):
+class Exchange(ExchangeLogMixin, ModelSQL, ModelView):
     __name__ = 'reguarantee.filing.exchange'
 
     batch = fields.Many2One(
@@ -17,17 +15,6 @@ class Exchange(ModelSQL, ModelView):
             ('submit', "Submission"),
             ('poll', "Results"),
             ], "Kind", required=True, readonly=True)
-    date = fields.Timestamp("Date", required=True, readonly=True)
-    user = fields.Many2One('res.user', "User", readonly=True)
-    method = fields.Char("Method", readonly=True)
-    url = fields.Char("URL", readonly=True)
-    idempotency_key = fields.Char("Idempotency Key", readonly=True)
-    request_body = fields.Text("Request", readonly=True)
-    status_code = fields.Integer("HTTP Status", readonly=True)
-    response_body = fields.Text("Response", readonly=True)
-    error = fields.Text("Error", readonly=True)
-    duration = fields.Float(
-        "Duration (ms)", digits=(16, 1), readonly=True)
     outcome = fields.Selection([
             ('success', "Success"),
             ('transient', "Transient Failure"),
@@ -39,15 +26,6 @@ class Exchange(ModelSQL, ModelView):
         super().__setup__()
         t = cls.__table__()
         cls._sql_indexes.add(Index(t, (t.batch, Index.Range())))
-        cls._order = [('date', 'DESC'), ('id', 'DESC')]
 
     def get_rec_name(self, name):
         return f'{self.batch.rec_name} {self.method} {self.status_code or ""}'
-
-    @classmethod
-    def check_modification(cls, mode, exchanges, values=None, external=False):
-        super().check_modification(
-            mode, exchanges, values=values, external=external)
-        if mode in {'write', 'delete'}:
-            raise ExchangeAccessError(gettext(
-                    'reguarantee_filing.msg_exchange_read_only'))

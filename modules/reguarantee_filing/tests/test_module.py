@@ -10,12 +10,12 @@ from simulators.server import Simulator
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.modules.reguarantee_base.exceptions import (
-    ModificationError, ProjectDuplicateError)
+    ExchangeLogAccessError, ModificationError, ProjectDuplicateError)
 from trytond.modules.reguarantee_base.tests import (
     WorkflowGuardTestMixin, WorkTestMixin, ZhCNTranslationTestMixin)
 from trytond.modules.reguarantee_base.tests.tools import set_secret
 from trytond.modules.reguarantee_filing.exceptions import (
-    ExchangeAccessError, FilingValidationError, MappingError)
+    FilingValidationError, MappingError)
 from trytond.modules.reguarantee_filing.fund_client import FundClient
 from trytond.modules.reguarantee_filing.tests.tools import (
     configure_fund, create_filed_projects)
@@ -168,9 +168,9 @@ class ReguaranteeFilingTestCase(
             exchange, = Exchange.create([{
                         'batch': batch.id, 'kind': 'submit',
                         'date': dt.datetime.now(), 'outcome': 'success'}])
-            with self.assertRaises(ExchangeAccessError):
+            with self.assertRaises(ExchangeLogAccessError):
                 Exchange.write([exchange], {'status_code': 200})
-            with self.assertRaises(ExchangeAccessError):
+            with self.assertRaises(ExchangeLogAccessError):
                 Exchange.delete([exchange])
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import unittest
 from decimal import Decimal
 
-from trytond.modules.reguarantee_base.api import APIError, _check_row
+from trytond.modules.reguarantee_api.api import APIError, _check_row
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     activate_module, drop_db, with_transaction)
@@ -21,7 +21,7 @@ class APIRequestTestCase(unittest.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        activate_module('reguarantee_base')
+        activate_module('reguarantee_api')
 
     @classmethod
     def tearDownClass(cls):

@@ -3,15 +3,19 @@
 # license terms.
 "The customer management system (CMS) over HTTP (docs/interfaces/cms.md)"
 import json
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
 
-from .http_client import JSONClient
+from trytond.modules.reguarantee_base.http_client import JSONClient
 
 
 class CMSClient(JSONClient):
 
     def customer_path(self, uscc):
         return 'api/v1/customers/' + quote(uscc, safe='')
+
+    def customer_url(self, uscc):
+        "Return the URL of the customer (as the log keeps it)"
+        return urljoin(self.url, self.customer_path(uscc))
 
     def get_customer(self, uscc):
         "Look the customer up by USCC; a 404 is a success without data"

@@ -68,7 +68,7 @@ def translate(request, msg_id, **params):
             with Transaction().start(
                     database_name, 0, readonly=True,
                     context={'language': language} if language else None):
-                return gettext('reguarantee_base.' + msg_id, **params)
+                return gettext('reguarantee_api.' + msg_id, **params)
         except Exception:
             logger.debug("could not translate %s", msg_id, exc_info=True)
 

@@ -24,12 +24,12 @@ from trytond import backend, config
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, Unique, fields
 from trytond.model.exceptions import SQLConstraintError
+from trytond.modules.reguarantee_base.project_import_file import (
+    CHUNK_SIZE, COLUMNS, MAX_CELL_LENGTH, convert_row)
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import APIKeyError
-from .project_import_file import (
-    CHUNK_SIZE, COLUMNS, MAX_CELL_LENGTH, convert_row)
 
 #: The user application of the API keys
 APPLICATION = 'reguarantee'
@@ -115,7 +115,7 @@ class UserApplication(metaclass=PoolMeta):
                     and application.user
                     and not get_institution(application.user.id)):
                 raise APIKeyError(gettext(
-                        'reguarantee_base.msg_api_not_operator',
+                        'reguarantee_api.msg_api_not_operator',
                         user=application.user.rec_name))
 
 
@@ -160,7 +160,7 @@ def check_institution():
         with without_check_access():
             user = User(user_id).rec_name
         raise APIError(403, 'NOT_AN_OPERATOR', gettext(
-                'reguarantee_base.msg_api_not_operator', user=user))
+                'reguarantee_api.msg_api_not_operator', user=user))
     return institution
 
 
@@ -168,7 +168,7 @@ def read_json(request):
     "Return the JSON body of the request or raise APIError"
     if request.mimetype != 'application/json':
         raise APIError(415, 'UNSUPPORTED_MEDIA_TYPE', gettext(
-                'reguarantee_base.msg_api_not_json',
+                'reguarantee_api.msg_api_not_json',
                 error=request.mimetype or '-'))
     try:
         return json.loads(
@@ -176,9 +176,9 @@ def read_json(request):
             parse_constant=_parse_constant)
     except (ValueError, UnicodeDecodeError, RecursionError) as exception:
         if isinstance(exception, RecursionError):
-            exception = gettext('reguarantee_base.msg_api_json_too_deep')
+            exception = gettext('reguarantee_api.msg_api_json_too_deep')
         raise APIError(400, 'MALFORMED_JSON', gettext(
-                'reguarantee_base.msg_api_not_json', error=exception))
+                'reguarantee_api.msg_api_not_json', error=exception))
 
 
 def _check_value(name, value):
@@ -186,35 +186,38 @@ def _check_value(name, value):
     if isinstance(value, str):
         character = control_character(value)
         if character:
-            return (name, 'msg_api_control_character', {
+            return (name, 'reguarantee_api.msg_api_control_character', {
                     'character': character})
     if value is None:
         return
     elif isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        return (name, 'msg_api_value_type', {})
+        return (name, 'reguarantee_api.msg_api_value_type', {})
     elif isinstance(value, str) and len(value) > MAX_CELL_LENGTH:
-        return (name, 'msg_api_value_too_long', {
+        return (name, 'reguarantee_api.msg_api_value_too_long', {
                 'max_length': MAX_CELL_LENGTH})
     elif name in AMOUNT_FIELDS:
         if isinstance(value, ExponentNumber) or (
                 isinstance(value, str) and not AMOUNT.fullmatch(value)):
-            return (name, 'msg_api_amount_format', {'value': value})
+            return (name, 'reguarantee_api.msg_api_amount_format', {
+                    'value': value})
     elif name in DATE_FIELDS:
         if not isinstance(value, str) or not DATE.fullmatch(value):
-            return (name, 'msg_api_date_format', {'value': value})
+            return (name, 'reguarantee_api.msg_api_date_format', {
+                    'value': value})
     elif isinstance(value, ExponentNumber):
-        return (name, 'msg_api_value_type', {})
+        return (name, 'reguarantee_api.msg_api_value_type', {})
 
 
 def _check_row(row):
     """Return the values of the columns of a row of the request and the
     errors of its fields as (column name, message id, parameters)"""
     if not isinstance(row, dict):
-        return {}, [(None, 'msg_api_row_not_object', {})]
+        return {}, [(None, 'reguarantee_api.msg_api_row_not_object', {})]
     values, errors = {}, []
     for name, value in row.items():
         if name not in FIELDS:
-            errors.append((name, 'msg_api_unknown_field', {'field': name}))
+            errors.append((name, 'reguarantee_api.msg_api_unknown_field', {
+                        'field': name}))
         elif error := _check_value(name, value):
             errors.append(error)
         else:
@@ -231,7 +234,7 @@ def post_projects(request):
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
         raise APIError(400, 'INVALID_IDEMPOTENCY_KEY', gettext(
-                'reguarantee_base.msg_api_idempotency_key_invalid'))
+                'reguarantee_api.msg_api_idempotency_key_invalid'))
     institution = get_institution(Transaction().user)
     if institution:
         # One batch of an institution at a time (the transaction starts
@@ -258,7 +261,7 @@ def import_projects(body):
             or not 0 < len(body['projects']) <= MAX_ROWS
             or body.get('mode', 'valid') not in MODES):
         raise APIError(400, 'INVALID_BODY', gettext(
-                'reguarantee_base.msg_api_body', max_rows=MAX_ROWS))
+                'reguarantee_api.msg_api_body', max_rows=MAX_ROWS))
     mode = body.get('mode', 'valid')
     currency = ProjectImport.get_currency()
     digits = currency.digits if currency else 2
@@ -326,7 +329,7 @@ def get_project(number):
     character = control_character(number)
     if character:
         raise APIError(400, 'INVALID_NUMBER', gettext(
-                'reguarantee_base.msg_api_control_character',
+                'reguarantee_api.msg_api_control_character',
                 character=character))
     projects = Project.search([
             ('number', '=', number),
@@ -334,7 +337,7 @@ def get_project(number):
             ], limit=1)
     if not projects:
         raise APIError(404, 'PROJECT_NOT_FOUND', gettext(
-                'reguarantee_base.msg_api_project_not_found',
+                'reguarantee_api.msg_api_project_not_found',
                 number=number, institution=institution.rec_name))
     project, = projects
     digits = project.currency.digits if project.currency else 2
@@ -382,7 +385,7 @@ class APIRequest(ModelSQL):
         t = cls.__table__()
         cls._sql_constraints += [
             ('user_key_unique', Unique(t, t.user, t.key),
-                'reguarantee_base.msg_api_request_unique'),
+                'reguarantee_api.msg_api_request_unique'),
             ]
         cls._sql_indexes.add(Index(t, (t.create_date, Index.Range())))
 
@@ -429,7 +432,7 @@ class APIRequest(ModelSQL):
             request, = requests
             if request.fingerprint != fingerprint:
                 raise APIError(422, 'IDEMPOTENCY_KEY_REUSED', gettext(
-                        'reguarantee_base.msg_api_idempotency_key_reused',
+                        'reguarantee_api.msg_api_idempotency_key_reused',
                         key=key, date=request.create_date.replace(
                             microsecond=0).isoformat(sep=' ')))
             return request.status, json.loads(request.response), True

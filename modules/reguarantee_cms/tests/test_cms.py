@@ -8,14 +8,16 @@ the log shows every attempt."""
 import datetime as dt
 import time
 import unittest
+from contextlib import contextmanager
 from decimal import Decimal
 
+import trytond.config as config
 from simulators.server import Simulator
 from trytond.modules.company.tests import create_company, set_company
-from trytond.modules.reguarantee_base.exceptions import (
-    CMSDuplicateError, CMSUnavailableError, CMSWarning)
 from trytond.modules.reguarantee_base.http_client import Answer
 from trytond.modules.reguarantee_base.tests.tools import make_uscc, set_secret
+from trytond.modules.reguarantee_cms.exceptions import (
+    CMSDuplicateError, CMSUnavailableError, CMSWarning)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
@@ -26,13 +28,26 @@ TIMEOUT = 0.5
 MAX_ATTEMPTS = 4
 
 
+@contextmanager
+def set_queue_worker(value):
+    "Set [queue] worker for the block"
+    if not config.has_section('queue'):
+        config.add_section('queue')
+    previous = config.get('queue', 'worker', default='False')
+    config.set('queue', 'worker', str(value))
+    try:
+        yield
+    finally:
+        config.set('queue', 'worker', previous)
+
+
 class CMSTestCase(unittest.TestCase):
     "Test the synchronisation of the institutions with the CMS"
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        activate_module('reguarantee_base')
+        activate_module('reguarantee_cms')
         cls.cms = Simulator('cms', tokens=[TOKEN]).start()
 
     @classmethod
@@ -179,10 +194,12 @@ class CMSTestCase(unittest.TestCase):
             self.assertEqual(customer['status'], 'active')
             self.assertEqual(institution.cms_state, 'synced')
             self.assertEqual(institution.cms_customer, customer['customerId'])
-            lookup, = self.logs(institution, 'lookup')
+            # the look-up's log is written after the transaction
+            # (scenario_cms_lookup.rst)
             self.assertEqual(
-                (lookup.method, lookup.status_code, lookup.state),
-                ('GET', 404, 'success'))
+                [(r['method'], r['status'])
+                    for r in self.cms.app.state()['requests']][:1],
+                [('GET', 404)])
             push, = self.logs(institution)
             self.assertEqual(
                 (push.method, push.status_code, push.state, push.attempt),
@@ -399,7 +416,7 @@ class CMSTestCase(unittest.TestCase):
 
     @with_transaction()
     def test_lookup_unavailable(self):
-        "Test submission is refused while the CMS does not answer"
+        "Test submission is refused at once while the CMS does not answer"
         pool = Pool()
         Institution = pool.get('reguarantee.institution')
         company = create_company()
@@ -407,18 +424,66 @@ class CMSTestCase(unittest.TestCase):
             self.configure()
             institution = self.create_institution(company)
             self.cms.app.faults.configure({'faults': [
-                        {'mode': '503', 'method': 'GET', 'count': 3}]})
+                        {'mode': '503', 'method': 'GET', 'count': 1}]})
 
-            with self.assertRaises(CMSUnavailableError):
+            with self.assertRaises(CMSUnavailableError) as cm:
                 Institution.submit([institution])
+            self.assertIn(institution.rec_name, cm.exception.message)
+            # no retry waits in the user's transaction
+            self.assertEqual(
+                [(r['method'], r['status'])
+                    for r in self.cms.app.state()['requests']],
+                [('GET', 503)])
 
-            # the CMS answers again after its third failure
+            # the CMS answers again: submitting again looks up again
             Institution.submit([institution])
             self.assertEqual(institution.state, 'submitted')
             self.assertEqual(
                 [(r['method'], r['status'])
                     for r in self.cms.app.state()['requests']],
-                [('GET', 503)] * 3 + [('GET', 404)])
+                [('GET', 503), ('GET', 404)])
+
+    @with_transaction()
+    def test_lookup_retry_queued(self):
+        "Test a failed look-up is retried by the queue and serves the next"
+        pool = Pool()
+        Configuration = pool.get('reguarantee.configuration')
+        Institution = pool.get('reguarantee.institution')
+        Queue = pool.get('ir.queue')
+        company = create_company()
+        with set_company(company), set_queue_worker(True):
+            self.configure()
+            institution = self.create_institution(company)
+            self.cms.app.faults.configure({'faults': [
+                        {'mode': '503', 'method': 'GET', 'count': 2}]})
+
+            # as the submission does, in the current transaction
+            answer = institution.lookup_cms(
+                Configuration(1).get_cms_client(), attempt=1)
+            self.assertEqual(answer.outcome, 'transient')
+            task, = Queue.search([
+                    ('data.method', '=', 'retry_cms_lookup'),
+                    ('finished_at', '=', None)])
+            self.assertTrue(task.scheduled_at)
+            self.assertEqual(list(task.data['args']), [2])
+            task.run()
+            task, = Queue.search([
+                    ('data.method', '=', 'retry_cms_lookup'),
+                    ('finished_at', '=', None)])
+            self.assertEqual(list(task.data['args']), [3])
+            task.run()
+
+            self.assertEqual(
+                [(l.attempt, l.state)
+                    for l in self.logs(institution, 'lookup')],
+                [(1, 'retry'), (2, 'retry'), (3, 'success')])
+            self.assertFalse(Queue.search([('finished_at', '=', None)]))
+            # the retry's answer serves the submission: the CMS is not asked
+            Institution.submit([institution])
+            self.assertEqual(institution.state, 'submitted')
+            self.assertEqual(
+                [r['status'] for r in self.cms.app.state()['requests']],
+                [503, 503, 404])
 
     @with_transaction()
     def test_retry_delay(self):

@@ -1,0 +1,8 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+from trytond.model.exceptions import ValidationError
+
+
+class APIKeyError(ValidationError):
+    pass

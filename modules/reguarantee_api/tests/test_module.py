@@ -1,0 +1,15 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+from trytond.modules.company.tests import CompanyTestMixin
+from trytond.modules.reguarantee_base.tests import ZhCNTranslationTestMixin
+from trytond.tests.test_tryton import ModuleTestCase
+
+
+class ReguaranteeAPITestCase(
+        ZhCNTranslationTestMixin, CompanyTestMixin, ModuleTestCase):
+    "Test Re-guarantee API module"
+    module = 'reguarantee_api'
+
+
+del ModuleTestCase
