@@ -1,6 +1,8 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
+from decimal import Decimal
+
 from sql import Cast, Column, Literal, Null, Select
 from sql.functions import CurrentTimestamp, Function
 
@@ -144,16 +146,80 @@ class WorkflowGuardMixin:
 
     @classmethod
     def check_readonly_write(cls, records, values):
-        "Raise if values change the state or a read-only field of records"
+        """Raise if values change the state or a read-only field of records
+
+        A read-only field written with its stored value is not changed: sao
+        sends such values again (e.g. those an on_change returned while it
+        was reloading the record)."""
         state = cls._guarded_state()
         names = sorted((values.keys() & cls._readonly_fields.keys()) - {state})
+        if state not in values and names:
+            stored = cls._readonly_stored_values(records, names)
+        else:
+            stored = {}
         for record in records:
             if state in values:
                 raise cls._modification_error(gettext(
                         'reguarantee_base.msg_write_state',
                         **cls.__names__(state, record)))
             for name in names:
+                if (name in stored.get(record.id, {})
+                        and cls._same_value(
+                            name, stored[record.id][name], values[name])):
+                    continue
                 cls.check_writable(record, name)
+
+    @classmethod
+    def _readonly_stored_values(cls, records, names):
+        """Return the stored values of the fields names of the records by id
+
+        Only the fields compared by _same_value are read, those stored in
+        columns (not the Function and x2Many fields); the records not yet
+        stored are left out."""
+        names = [
+            n for n in names
+            if cls._fields[n]._type in cls._compared_types
+            and not isinstance(cls._fields[n], fields.Function)]
+        ids = [r.id for r in records if r.id is not None and r.id >= 0]
+        if not names or not ids:
+            return {}
+        # the values of the fields, not their read-only states: the caller
+        # checks the access (called without access checks by write)
+        return {v['id']: v for v in cls.read(ids, names)}
+
+    #: the field types whose stored value _same_value compares
+    _compared_types = {
+        'boolean', 'char', 'text', 'selection', 'integer', 'biginteger',
+        'float', 'numeric', 'date', 'datetime', 'timestamp', 'time',
+        'timedelta', 'many2one', 'reference'}
+
+    @classmethod
+    def _same_value(cls, name, stored, value):
+        "Return whether value written in field name is the stored value"
+        type_ = cls._fields[name]._type
+        if type_ in {'char', 'text', 'selection'}:
+            # sao sends '' for an empty text, stored as NULL
+            return (stored or None) == (value or None)
+        elif type_ == 'boolean':
+            return bool(stored) == bool(value)
+        elif type_ == 'many2one':
+            return stored == getattr(value, 'id', value)
+        elif type_ == 'reference':
+            if isinstance(value, (list, tuple)):
+                value = '%s,%s' % tuple(value)
+            return (stored or None) == (str(value) if value else None)
+        elif type_ == 'numeric':
+            if stored is None or value is None:
+                return stored is value
+            try:
+                # a float as it is written, not its binary expansion
+                return Decimal(str(stored)) == Decimal(str(value))
+            except ArithmeticError:
+                return False
+        elif type_ in {'date', 'datetime', 'timestamp'}:
+            # a date is not the datetime of its midnight
+            return type(stored) is type(value) and stored == value
+        return stored == value
 
     @classmethod
     def check_writable(cls, record, name):
