@@ -234,6 +234,72 @@ class WorkflowGuardMixin:
                     **cls.__names__(name, record)))
 
 
+class OneOpenMixin:
+    """Keep at most one open record (in a state of _open_states) per record
+    of the Many2One _open_parent: one open compensation per project, one
+    open disposal per compensation
+
+    The model returns its error with _open_error."""
+    __slots__ = ()
+    _open_parent = None
+    _open_states = ()
+
+    @classmethod
+    def validate_fields(cls, records, field_names):
+        super().validate_fields(records, field_names)
+        cls.check_open(records, field_names)
+
+    @classmethod
+    def check_open(cls, records, field_names=None):
+        "Check that the open records are the only open ones of their parent"
+        parent = cls._open_parent
+        state = getattr(cls, '_transition_state', 'state')
+        if field_names and not ({parent, state} & set(field_names)):
+            return
+        records = [
+            r for r in records if getattr(r, state) in cls._open_states]
+        if not records:
+            return
+        others = cls.search([
+                (parent, 'in', list({getattr(r, parent).id for r in records})),
+                (state, 'in', list(cls._open_states)),
+                ('id', 'not in', [r.id for r in records]),
+                ], order=[('id', 'ASC')])
+        seen = {}
+        for record in others + records:
+            other = seen.setdefault(getattr(record, parent), record)
+            if other != record:
+                raise cls._open_error(record, other)
+
+    @classmethod
+    def _open_error(cls, record, other):
+        "Return the error to raise as record is open while other is"
+        raise NotImplementedError
+
+
+class DraftComputedMixin:
+    """Store the fields computed from others while the record is a draft
+    (e.g. the claim amount of a compensation): they are kept as they were
+    once it leaves the draft state
+
+    _draft_computed maps each field to the method computing it and the
+    fields it is computed from."""
+    __slots__ = ()
+    _draft_computed = {}
+
+    def compute_fields(self, field_names=None):
+        values = super().compute_fields(field_names=field_names)
+        if self.state != 'draft':
+            return values
+        for name, (method, depends) in self._draft_computed.items():
+            if (field_names is None
+                    or (set(depends) | {'state'}) & set(field_names)):
+                value = getattr(self, method)()
+                if value != getattr(self, name):
+                    values[name] = value
+        return values
+
+
 class RelationGuardMixin:
     """Refuse the external changes of the rows of the relation table of a
     Many2Many field while the field is read-only for its record (see
