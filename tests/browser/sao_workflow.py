@@ -355,8 +355,12 @@ class Workflow(Sao):
         expect(add).to_be_enabled()
         add.click()
         self.wait_idle()
+        # sao adds the one record found, else opens its search dialog
+        # (which may show after the RPC calls)
+        row = self.rows(widget).filter(has_text=text)
         dialog = self.page.locator('.modal.in:visible').filter(
             has=self.page.locator('.treeview'))
+        expect(dialog.or_(row).first).to_be_visible()
         if dialog.count():
             self._choose(dialog.last, text)
             dialog.last.locator('.modal-footer .btn-primary').click()
