@@ -13,22 +13,13 @@ X-Forwarded-For)."""
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
+from live import (
+    PYTHON, ROOT, activate, run, sqlite_workdir, start_trytond, stop)
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / '.venv' / 'bin'
-PYTHON = str(VENV_BIN / 'python') if (VENV_BIN / 'python').exists() \
-    else sys.executable
-BIN = Path(PYTHON).parent
 DATABASE = 'api'
 WEB_ROOT = Path(os.environ.get('SAO_ROOT', ROOT / 'var' / 'sao' / 'web'))
 #: Prepares the database: demo data and the operator's API key, printed
@@ -66,79 +57,32 @@ class LiveServer:
         return f'{self.url}{self.database}/reguarantee/api/v1'
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def run(command, env, log):
-    "Run command, its output appended to log; return its standard output"
-    with open(log, 'a') as file:
-        result = subprocess.run(
-            list(map(str, command)), env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=file, text=True)
-    if result.returncode:
-        pytest.fail(f"{command[1]} failed:\n{Path(log).read_text()[-4000:]}")
-    return result.stdout
-
-
 @pytest.fixture(scope='session')
 def live_server():
     "trytond serving a prepared database, stopped at the end"
-    workdir = Path(tempfile.mkdtemp(prefix='reguarantee-live-'))
-    db_dir = workdir / 'db'
-    db_dir.mkdir()
-    log = workdir / 'setup.log'
-    port = free_port()
-    env = os.environ.copy()
-    env.pop('TRYTOND_CONFIG', None)
     web_root = WEB_ROOT if (WEB_ROOT / 'index.html').exists() else None
-    conf = workdir / 'test.conf'
-    conf.write_text(
-        '[database]\nuri = sqlite://\n'
-        f'path = {db_dir}\n'
-        f'[web]\nlisten = 127.0.0.1:{port}\n'
-        + (f'root = {web_root}\n' if web_root else '')
+    workdir, conf, port, env = sqlite_workdir(
+        'reguarantee-live-', DATABASE,
+        (f'root = {web_root}\n' if web_root else '')
         + 'num_proxies = 1\n'
         '[session]\nmax_attempt = 5\nmax_attempt_ip_network = 100\n')
-    (db_dir / f'{DATABASE}.sqlite').touch()
-    passfile = workdir / 'admin-password'
-    passfile.write_text('api-test-admin\n')
+    log = workdir / 'setup.log'
     process = None
     try:
-        admin = [
-            PYTHON, BIN / 'trytond-admin', '-c', conf, '-d', DATABASE,
-            '-u', 'reguarantee_api', '--activate-dependencies',
-            '--email', 'admin@example.com']
-        run(admin, dict(env, TRYTONPASSFILE=str(passfile)), log)
+        activate(conf, DATABASE, ['reguarantee_api'], env, log,
+            'api-test-admin')
         setup = json.loads(run(
                 [PYTHON, '-c', SETUP, DATABASE, conf, ROOT / 'scripts'],
                 env, log))
+        url = f'http://127.0.0.1:{port}/'
         server_log = workdir / 'trytond.log'
-        with open(server_log, 'w') as file:
-            process = subprocess.Popen(
-                [PYTHON, '-O', str(BIN / 'trytond'), '-c', str(conf),
-                    '-d', DATABASE],
-                env=env, stdin=subprocess.DEVNULL, stdout=file,
-                stderr=subprocess.STDOUT)
-        server = LiveServer(
-            url=f'http://127.0.0.1:{port}/', database=DATABASE,
+        process = start_trytond(
+            conf, DATABASE, env, server_log,
+            f'{url}{DATABASE}/reguarantee/api/v1/projects/X')
+        yield LiveServer(
+            url=url, database=DATABASE,
             key=setup['key'], id_number=setup['id_number'],
             users=setup['users'], web_root=web_root, log=server_log)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(server.api_url + '/projects/X', timeout=2)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("trytond does not start:\n"
-                        + server_log.read_text()[-4000:])
-                time.sleep(0.2)
-        yield server
     finally:
-        if process is not None and process.poll() is None:
-            process.terminate()
-            process.wait(10)
+        stop(process)
         shutil.rmtree(workdir, ignore_errors=True)

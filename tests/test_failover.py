@@ -28,13 +28,10 @@ import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from live import (  # noqa: E402
+    PYTHON, ROOT, activate, free_port, run, start_trytond, stop)
 from rpc import Client, RPCError  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / '.venv' / 'bin'
-PYTHON = str(VENV_BIN / 'python') if (VENV_BIN / 'python').exists() \
-    else sys.executable
-BIN = Path(PYTHON).parent
 DATABASE = 'failover'
 #: projects submitted before the crash, and after the promotion
 BEFORE, AFTER = 16, 16
@@ -66,25 +63,6 @@ pytestmark = pytest.mark.skipif(
     reason="PostgreSQL is not installed (scripts/pg.sh installs it as root)")
 
 
-def free_port():
-    import socket
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def run(command, log, env=None):
-    start = time.monotonic()
-    with open(log, 'a') as file:
-        result = subprocess.run(
-            list(map(str, command)), env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=file, text=True)
-    if result.returncode:
-        pytest.fail(f"{command[:2]} failed:\n{Path(log).read_text()[-4000:]}")
-    print(f"{Path(str(command[1])).name}: {time.monotonic() - start:.1f} s")
-    return result.stdout
-
-
 def psql(uri, query):
     "Rows of query on the database of uri (one tab-separated line each)"
     result = subprocess.run(
@@ -100,7 +78,8 @@ def clusters():
     "A primary and its synchronous standby (scripts/pg-standby.sh)"
     workdir = Path(tempfile.mkdtemp(prefix='reguarantee-failover-'))
     log = workdir / 'setup.log'
-    output = run(['bash', ROOT / 'scripts' / 'pg-standby.sh', 'start'], log)
+    output = run(
+        ['bash', ROOT / 'scripts' / 'pg-standby.sh', 'start'], None, log)
     values = {}
     for line in output.splitlines():
         name, value = line.split('=', 1)
@@ -134,39 +113,18 @@ def server(clusters):
         f"[web]\nlisten = 127.0.0.1:{port}\n")
     env = os.environ.copy()
     env.pop('TRYTOND_CONFIG', None)
-    passfile = workdir / 'admin-password'
-    passfile.write_text('failover-admin\n')
-    admin = [PYTHON, '-O', BIN / 'trytond-admin', '-c', conf,
-        '-d', DATABASE, '-u', 'reguarantee_base', '--activate-dependencies',
-        '--email', 'admin@example.com']
-    run(admin, log, dict(env, TRYTONPASSFILE=str(passfile)))
+    activate(conf, DATABASE, ['reguarantee_base'], env, log,
+        'failover-admin', optimize=True)
     setup = json.loads(run(
             [PYTHON, '-c', SETUP, DATABASE, conf, ROOT / 'scripts'],
-            log, env))
+            env, log))
     server_log = workdir / 'trytond.log'
-    with open(server_log, 'w') as file:
-        process = subprocess.Popen(
-            [PYTHON, '-O', str(BIN / 'trytond'), '-c', str(conf),
-                '-d', DATABASE],
-            env=env, stdin=subprocess.DEVNULL, stdout=file,
-            stderr=subprocess.STDOUT)
     url = f'http://127.0.0.1:{port}/'
+    process = start_trytond(conf, DATABASE, env, server_log, url)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(url, timeout=2)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("trytond does not start:\n"
-                        + server_log.read_text()[-4000:])
-                time.sleep(0.2)
         yield url, setup, process, server_log
     finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(10)
+        stop(process)
 
 
 class Operator:

@@ -24,13 +24,9 @@ It prints the models checked, the probes tried and the leaks found."""
 import base64
 import datetime as dt
 import json
-import os
 import shutil
-import socket
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from decimal import Decimal
@@ -38,15 +34,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from live import PYTHON, activate, run, sqlite_workdir, start_trytond, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / 'scripts'))
 import demo_data  # noqa: E402
 
-VENV_BIN = ROOT / '.venv' / 'bin'
-PYTHON = str(VENV_BIN / 'python') if (VENV_BIN / 'python').exists() \
-    else sys.executable
-BIN = Path(PYTHON).parent
 DATABASE = 'security'
 MODULES = sorted(
     path.parent.name for path in (ROOT / 'modules').glob('*/tryton.cfg'))
@@ -101,22 +94,6 @@ NONEXISTENT = 10 ** 9
 RELATIONAL = {'many2one', 'one2many', 'many2many', 'one2one'}
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def run(command, env, log):
-    with open(log, 'a') as file:
-        result = subprocess.run(
-            list(map(str, command)), env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=file, text=True)
-    if result.returncode:
-        pytest.fail(f"{command[1]} failed:\n{Path(log).read_text()[-4000:]}")
-    return result.stdout
-
-
 class RPCError(Exception):
     pass
 
@@ -158,64 +135,32 @@ class Client:
 @pytest.fixture(scope='module')
 def server():
     "trytond serving the demo data of several institutions"
-    workdir = Path(tempfile.mkdtemp(prefix='reguarantee-security-'))
-    db_dir = workdir / 'db'
-    db_dir.mkdir()
+    workdir, conf, port, env = sqlite_workdir(
+        'reguarantee-security-', DATABASE)
     log = workdir / 'setup.log'
-    port = free_port()
-    env = os.environ.copy()
-    env.pop('TRYTOND_CONFIG', None)
     for name in ['DEMO_CMS_URL', 'DEMO_FUND_URL']:
         env.pop(name, None)
-    conf = workdir / 'test.conf'
-    conf.write_text(
-        '[database]\nuri = sqlite://\n'
-        f'path = {db_dir}\n'
-        f'[web]\nlisten = 127.0.0.1:{port}\n')
-    (db_dir / f'{DATABASE}.sqlite').touch()
-    passfile = workdir / 'admin-password'
-    passfile.write_text(ADMIN_PASSWORD + '\n')
     process = None
     start = time.monotonic()
     try:
-        admin = [
-            PYTHON, BIN / 'trytond-admin', '-c', conf, '-d', DATABASE,
-            '-u', *MODULES, '--activate-dependencies',
-            '--email', 'admin@example.com']
-        run(admin, dict(env, TRYTONPASSFILE=str(passfile)), log)
+        activate(conf, DATABASE, MODULES, env, log, ADMIN_PASSWORD)
         setup = json.loads(run(
                 [PYTHON, '-O', '-c', SETUP, DATABASE, conf, ROOT / 'scripts',
                     json.dumps(OPERATOR3)], env, log).splitlines()[-1])
-        with open(workdir / 'trytond.log', 'w') as file:
-            process = subprocess.Popen(
-                [PYTHON, '-O', str(BIN / 'trytond'), '-c', str(conf),
-                    '-d', DATABASE],
-                env=env, stdin=subprocess.DEVNULL, stdout=file,
-                stderr=subprocess.STDOUT)
         url = f'http://127.0.0.1:{port}/{DATABASE}/rpc/'
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.post(url, json={}, timeout=2)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("trytond does not start:\n" + (
-                            workdir / 'trytond.log').read_text()[-4000:])
-                time.sleep(0.2)
+        process = start_trytond(
+            conf, DATABASE, env, workdir / 'trytond.log', url)
         print(f"\n[security] database ready in "
             f"{time.monotonic() - start:.0f} s")
         yield {
             'url': url,
             'api': f'http://127.0.0.1:{port}/{DATABASE}/reguarantee/api/v1',
-            'db': db_dir / f'{DATABASE}.sqlite',
+            'db': workdir / 'db' / f'{DATABASE}.sqlite',
             'key3': setup['key3'],
             'log': workdir / 'trytond.log',
             }
     finally:
-        if process is not None and process.poll() is None:
-            process.terminate()
-            process.wait(10)
+        stop(process)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -1,7 +1,6 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
-from collections import defaultdict
 from decimal import Decimal
 
 from trytond.i18n import gettext
@@ -13,9 +12,8 @@ from trytond.transaction import Transaction
 
 from .approval import ApprovalHistoryMixin
 from .exceptions import (
-    AmountError, CompensationError, CompensationOpenError, DateOrderError,
-    ModificationError)
-from .model import WorkflowGuardMixin
+    AmountError, CompensationError, CompensationOpenError, DateOrderError)
+from .model import DraftComputedMixin, OneOpenMixin, WorkflowGuardMixin
 from .product import RATE_DIGITS
 
 _states = {
@@ -26,9 +24,16 @@ OPEN_STATES = ['draft', 'submitted', 'approved']
 
 
 class Compensation(
-        WorkflowGuardMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
-        ModelView):
+        DraftComputedMixin, OneOpenMixin, WorkflowGuardMixin,
+        ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
     __name__ = 'reguarantee.compensation'
+    _deletable_states = {'draft'}
+    _draft_computed = {
+        'claim_amount': (
+            'compute_claim_amount', {'project', 'amount_paid_by_institution'}),
+        }
+    _open_parent = 'project'
+    _open_states = OPEN_STATES
 
     company = fields.Many2One(
         'company.company', "Company", required=True, states=_states)
@@ -189,17 +194,6 @@ class Compensation(
     def on_change_with_claim_amount(self):
         return self.compute_claim_amount()
 
-    def compute_fields(self, field_names=None):
-        values = super().compute_fields(field_names=field_names)
-        if (self.state == 'draft'
-                and (field_names is None
-                    or {'project', 'amount_paid_by_institution', 'state'}
-                    & set(field_names))):
-            claim_amount = self.compute_claim_amount()
-            if claim_amount != self.claim_amount:
-                values['claim_amount'] = claim_amount
-        return values
-
     @classmethod
     def get_approval_level(cls, compensations, name):
         pool = Pool()
@@ -260,24 +254,10 @@ class Compensation(
         return super().copy(compensations, default=default)
 
     @classmethod
-    def check_modification(
-            cls, mode, compensations, values=None, external=False):
-        super().check_modification(
-            mode, compensations, values=values, external=external)
-        # the writes are guarded by WorkflowGuardMixin
-        if mode == 'delete':
-            for compensation in compensations:
-                if compensation.state != 'draft':
-                    raise ModificationError(gettext(
-                            'reguarantee_base.msg_compensation_modify_draft',
-                            compensation=compensation.rec_name))
-
-    @classmethod
     def validate_fields(cls, compensations, field_names):
         super().validate_fields(compensations, field_names)
         cls.check_amounts(compensations, field_names)
         cls.check_default_date(compensations, field_names)
-        cls.check_open(compensations, field_names)
 
     @classmethod
     def check_amounts(cls, compensations, field_names=None):
@@ -320,27 +300,12 @@ class Compensation(
                         start_date=project.start_date))
 
     @classmethod
-    def check_open(cls, compensations, field_names=None):
-        "Check that a project has only one open compensation"
-        if field_names and not ({'project', 'state'} & set(field_names)):
-            return
-        compensations = [c for c in compensations if c.state in OPEN_STATES]
-        if not compensations:
-            return
-        others = defaultdict(list)
-        for other in cls.search([
-                    ('project', 'in', [c.project.id for c in compensations]),
-                    ('state', 'in', OPEN_STATES),
-                    ], order=[('id', 'ASC')]):
-            others[other.project].append(other)
-        for compensation in compensations:
-            for other in others[compensation.project]:
-                if other != compensation:
-                    raise CompensationOpenError(gettext(
-                            'reguarantee_base.msg_compensation_open_unique',
-                            compensation=compensation.rec_name,
-                            project=compensation.project.rec_name,
-                            other=other.rec_name))
+    def _open_error(cls, compensation, other):
+        return CompensationOpenError(gettext(
+                'reguarantee_base.msg_compensation_open_unique',
+                compensation=compensation.rec_name,
+                project=compensation.project.rec_name,
+                other=other.rec_name))
 
     @classmethod
     @ModelView.button
@@ -400,3 +365,42 @@ class Compensation(
                 'written_off_by': Transaction().user,
                 })
         Project.close(list({c.project for c in compensations}))
+
+
+class CompensationRecordMixin:
+    """A record of a paid compensation (a recovery, a disposal): the
+    project and the institution of its compensation, its name
+
+    The model defines its compensation Many2One (its own help and domain)
+    and its date."""
+    __slots__ = ()
+
+    project = fields.Function(
+        fields.Many2One('reguarantee.project', "Project"),
+        'on_change_with_project', searcher='search_compensation')
+    institution = fields.Function(
+        fields.Many2One('reguarantee.institution', "Institution"),
+        'on_change_with_institution', searcher='search_compensation')
+
+    @fields.depends('compensation', '_parent_compensation.project')
+    def on_change_with_project(self, name=None):
+        return self.compensation.project if self.compensation else None
+
+    @fields.depends(
+        'compensation', '_parent_compensation.project',
+        '_parent_compensation.institution')
+    def on_change_with_institution(self, name=None):
+        return self.compensation.institution if self.compensation else None
+
+    @classmethod
+    def search_compensation(cls, name, clause):
+        return [('compensation.' + clause[0], *clause[1:])]
+
+    def get_rec_name(self, name):
+        if self.compensation:
+            return f'{self.compensation.project.rec_name} ({self.date})'
+        return str(self.id)
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        return [('compensation.project.rec_name', *clause[1:])]

@@ -19,6 +19,19 @@ def get_secret(name):
     return config.get('reguarantee', name) or None
 
 
+def amount_field(name, string, help):
+    """Return the Numeric field name of the configuration: an optional
+    amount in the company currency, never negative (a threshold left empty
+    means never)"""
+    return fields.Numeric(
+        string, digits=(16, 2),
+        domain=['OR',
+            (name, '=', None),
+            (name, '>=', 0),
+            ],
+        help=help)
+
+
 contract_sequence = fields.Many2One(
     'ir.sequence', "Contract Sequence", required=True,
     domain=[
@@ -35,36 +48,20 @@ project_sequence = fields.Many2One(
             Id('reguarantee_base', 'sequence_type_project')),
         ],
     help="Used to number the projects.")
-project_file_approval_amount = fields.Numeric(
-    "Project Filing Approval Amount", digits=(16, 2),
-    domain=['OR',
-        ('project_file_approval_amount', '=', None),
-        ('project_file_approval_amount', '>=', 0),
-        ],
+project_file_approval_amount = amount_field(
+    'project_file_approval_amount', "Project Filing Approval Amount",
     help="Above this guarantee amount, filing a project also needs a "
     "re-guarantee risk user; leave empty for never.")
-compensation_level2_amount = fields.Numeric(
-    "Compensation Level 2 Amount", digits=(16, 2),
-    domain=['OR',
-        ('compensation_level2_amount', '=', None),
-        ('compensation_level2_amount', '>=', 0),
-        ],
+compensation_level2_amount = amount_field(
+    'compensation_level2_amount', "Compensation Level 2 Amount",
     help="Above this claim amount, approving a compensation also needs a "
     "re-guarantee risk committee user; leave empty for never.")
-compensation_level3_amount = fields.Numeric(
-    "Compensation Level 3 Amount", digits=(16, 2),
-    domain=['OR',
-        ('compensation_level3_amount', '=', None),
-        ('compensation_level3_amount', '>=', 0),
-        ],
+compensation_level3_amount = amount_field(
+    'compensation_level3_amount', "Compensation Level 3 Amount",
     help="Above this claim amount, approving a compensation needs two "
     "re-guarantee risk committee users; leave empty for never.")
-institution_min_net_assets = fields.Numeric(
-    "Minimum Net Assets", digits=(16, 2),
-    domain=['OR',
-        ('institution_min_net_assets', '=', None),
-        ('institution_min_net_assets', '>=', 0),
-        ],
+institution_min_net_assets = amount_field(
+    'institution_min_net_assets', "Minimum Net Assets",
     help="The net assets an institution must reach to be onboarded, "
     "in the company currency.")
 

@@ -1,6 +1,8 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
+from decimal import Decimal
+
 from sql import Cast, Column, Flavor, Literal, Null, Select, Table
 from sql.functions import CurrentTimestamp, Function
 
@@ -213,16 +215,80 @@ class WorkflowGuardMixin:
 
     @classmethod
     def check_readonly_write(cls, records, values):
-        "Raise if values change the state or a read-only field of records"
+        """Raise if values change the state or a read-only field of records
+
+        A read-only field written with its stored value is not changed: sao
+        sends such values again (e.g. those an on_change returned while it
+        was reloading the record)."""
         state = cls._guarded_state()
         names = sorted((values.keys() & cls._readonly_fields.keys()) - {state})
+        if state not in values and names:
+            stored = cls._readonly_stored_values(records, names)
+        else:
+            stored = {}
         for record in records:
             if state in values:
                 raise cls._modification_error(gettext(
                         'reguarantee_base.msg_write_state',
                         **cls.__names__(state, record)))
             for name in names:
+                if (name in stored.get(record.id, {})
+                        and cls._same_value(
+                            name, stored[record.id][name], values[name])):
+                    continue
                 cls.check_writable(record, name)
+
+    @classmethod
+    def _readonly_stored_values(cls, records, names):
+        """Return the stored values of the fields names of the records by id
+
+        Only the fields compared by _same_value are read, those stored in
+        columns (not the Function and x2Many fields); the records not yet
+        stored are left out."""
+        names = [
+            n for n in names
+            if cls._fields[n]._type in cls._compared_types
+            and not isinstance(cls._fields[n], fields.Function)]
+        ids = [r.id for r in records if r.id is not None and r.id >= 0]
+        if not names or not ids:
+            return {}
+        # the values of the fields, not their read-only states: the caller
+        # checks the access (called without access checks by write)
+        return {v['id']: v for v in cls.read(ids, names)}
+
+    #: the field types whose stored value _same_value compares
+    _compared_types = {
+        'boolean', 'char', 'text', 'selection', 'integer', 'biginteger',
+        'float', 'numeric', 'date', 'datetime', 'timestamp', 'time',
+        'timedelta', 'many2one', 'reference'}
+
+    @classmethod
+    def _same_value(cls, name, stored, value):
+        "Return whether value written in field name is the stored value"
+        type_ = cls._fields[name]._type
+        if type_ in {'char', 'text', 'selection'}:
+            # sao sends '' for an empty text, stored as NULL
+            return (stored or None) == (value or None)
+        elif type_ == 'boolean':
+            return bool(stored) == bool(value)
+        elif type_ == 'many2one':
+            return stored == getattr(value, 'id', value)
+        elif type_ == 'reference':
+            if isinstance(value, (list, tuple)):
+                value = '%s,%s' % tuple(value)
+            return (stored or None) == (str(value) if value else None)
+        elif type_ == 'numeric':
+            if stored is None or value is None:
+                return stored is value
+            try:
+                # a float as it is written, not its binary expansion
+                return Decimal(str(stored)) == Decimal(str(value))
+            except ArithmeticError:
+                return False
+        elif type_ in {'date', 'datetime', 'timestamp'}:
+            # a date is not the datetime of its midnight
+            return type(stored) is type(value) and stored == value
+        return stored == value
 
     @classmethod
     def check_writable(cls, record, name):
@@ -235,6 +301,72 @@ class WorkflowGuardMixin:
                     'reguarantee_base.' + msg_id,
                     state=cls.__names__(cls._guarded_state(), record)['value'],
                     **cls.__names__(name, record)))
+
+
+class OneOpenMixin:
+    """Keep at most one open record (in a state of _open_states) per record
+    of the Many2One _open_parent: one open compensation per project, one
+    open disposal per compensation
+
+    The model returns its error with _open_error."""
+    __slots__ = ()
+    _open_parent = None
+    _open_states = ()
+
+    @classmethod
+    def validate_fields(cls, records, field_names):
+        super().validate_fields(records, field_names)
+        cls.check_open(records, field_names)
+
+    @classmethod
+    def check_open(cls, records, field_names=None):
+        "Check that the open records are the only open ones of their parent"
+        parent = cls._open_parent
+        state = getattr(cls, '_transition_state', 'state')
+        if field_names and not ({parent, state} & set(field_names)):
+            return
+        records = [
+            r for r in records if getattr(r, state) in cls._open_states]
+        if not records:
+            return
+        others = cls.search([
+                (parent, 'in', list({getattr(r, parent).id for r in records})),
+                (state, 'in', list(cls._open_states)),
+                ('id', 'not in', [r.id for r in records]),
+                ], order=[('id', 'ASC')])
+        seen = {}
+        for record in others + records:
+            other = seen.setdefault(getattr(record, parent), record)
+            if other != record:
+                raise cls._open_error(record, other)
+
+    @classmethod
+    def _open_error(cls, record, other):
+        "Return the error to raise as record is open while other is"
+        raise NotImplementedError
+
+
+class DraftComputedMixin:
+    """Store the fields computed from others while the record is a draft
+    (e.g. the claim amount of a compensation): they are kept as they were
+    once it leaves the draft state
+
+    _draft_computed maps each field to the method computing it and the
+    fields it is computed from."""
+    __slots__ = ()
+    _draft_computed = {}
+
+    def compute_fields(self, field_names=None):
+        values = super().compute_fields(field_names=field_names)
+        if self.state != 'draft':
+            return values
+        for name, (method, depends) in self._draft_computed.items():
+            if (field_names is None
+                    or (set(depends) | {'state'}) & set(field_names)):
+                value = getattr(self, method)()
+                if value != getattr(self, name):
+                    values[name] = value
+        return values
 
 
 class RelationGuardMixin:

@@ -11,9 +11,9 @@ from trytond.pyson import Eval, If
 from trytond.transaction import Transaction
 
 from .approval import ApprovalHistoryMixin
-from .exceptions import (
-    AmountError, DateOrderError, ModificationError, RecoveryError)
-from .model import WorkflowGuardMixin
+from .compensation import CompensationRecordMixin
+from .exceptions import AmountError, DateOrderError, RecoveryError
+from .model import DraftComputedMixin, WorkflowGuardMixin
 
 _states = {
     'readonly': Eval('state') != 'draft',
@@ -21,9 +21,14 @@ _states = {
 
 
 class Recovery(
-        WorkflowGuardMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
-        ModelView):
+        CompensationRecordMixin, DraftComputedMixin, WorkflowGuardMixin,
+        ApprovalHistoryMixin, Workflow, ModelSQL, ModelView):
     __name__ = 'reguarantee.recovery'
+    _deletable_states = {'draft'}
+    _draft_computed = {
+        'reguarantor_amount': (
+            'compute_reguarantor_amount', {'compensation', 'amount'}),
+        }
 
     company = fields.Many2One(
         'company.company', "Company", required=True, states=_states)
@@ -37,12 +42,6 @@ class Recovery(
                 ()),
             ],
         help="The paid compensation of the project.")
-    project = fields.Function(
-        fields.Many2One('reguarantee.project', "Project"),
-        'on_change_with_project', searcher='search_compensation')
-    institution = fields.Function(
-        fields.Many2One('reguarantee.institution', "Institution"),
-        'on_change_with_institution', searcher='search_compensation')
     currency = fields.Function(
         fields.Many2One('currency.currency', "Currency"),
         'on_change_with_currency')
@@ -92,20 +91,6 @@ class Recovery(
     def on_change_with_currency(self, name=None):
         return self.company.currency if self.company else None
 
-    @fields.depends('compensation', '_parent_compensation.project')
-    def on_change_with_project(self, name=None):
-        return self.compensation.project if self.compensation else None
-
-    @fields.depends(
-        'compensation', '_parent_compensation.project',
-        '_parent_compensation.institution')
-    def on_change_with_institution(self, name=None):
-        return self.compensation.institution if self.compensation else None
-
-    @classmethod
-    def search_compensation(cls, name, clause):
-        return [('compensation.' + clause[0], *clause[1:])]
-
     @fields.depends(
         'amount', 'currency', 'compensation', '_parent_compensation.share')
     def compute_reguarantor_amount(self):
@@ -119,44 +104,11 @@ class Recovery(
     def on_change_with_reguarantor_amount(self):
         return self.compute_reguarantor_amount()
 
-    def compute_fields(self, field_names=None):
-        values = super().compute_fields(field_names=field_names)
-        if (self.state == 'draft'
-                and (field_names is None
-                    or {'compensation', 'amount', 'state'}
-                    & set(field_names))):
-            amount = self.compute_reguarantor_amount()
-            if amount != self.reguarantor_amount:
-                values['reguarantor_amount'] = amount
-        return values
-
-    def get_rec_name(self, name):
-        if self.compensation:
-            return f'{self.compensation.project.rec_name} - {self.date}'
-        return str(self.id)
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        return [('compensation.project.rec_name', *clause[1:])]
-
     @classmethod
     def copy(cls, recoveries, default=None):
         default = default.copy() if default is not None else {}
         default.setdefault('reguarantor_amount', None)
         return super().copy(recoveries, default=default)
-
-    @classmethod
-    def check_modification(
-            cls, mode, recoveries, values=None, external=False):
-        super().check_modification(
-            mode, recoveries, values=values, external=external)
-        # the writes are guarded by WorkflowGuardMixin
-        if mode == 'delete':
-            for recovery in recoveries:
-                if recovery.state != 'draft':
-                    raise ModificationError(gettext(
-                            'reguarantee_base.msg_recovery_modify_draft',
-                            recovery=recovery.rec_name))
 
     @classmethod
     def validate_fields(cls, recoveries, field_names):

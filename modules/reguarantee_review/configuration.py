@@ -2,22 +2,15 @@
 # at the top level of this repository contains the full copyright notices and
 # license terms.
 from trytond.model import fields
+from trytond.modules.reguarantee_base.configuration import amount_field
 from trytond.pool import Pool, PoolMeta
 
-review_project_amount = fields.Numeric(
-    "Project Review Amount", digits=(16, 2),
-    domain=['OR',
-        ('review_project_amount', '=', None),
-        ('review_project_amount', '>=', 0),
-        ],
+review_project_amount = amount_field(
+    'review_project_amount', "Project Review Amount",
     help="Above this guarantee amount, a re-guarantee project is filed "
     "only once the review committee approved it; leave empty for never.")
-review_compensation_amount = fields.Numeric(
-    "Compensation Review Amount", digits=(16, 2),
-    domain=['OR',
-        ('review_compensation_amount', '=', None),
-        ('review_compensation_amount', '>=', 0),
-        ],
+review_compensation_amount = amount_field(
+    'review_compensation_amount', "Compensation Review Amount",
     help="Above this claim amount, a compensation is approved only once "
     "the review committee approved it; leave empty for never.")
 REVIEW_AMOUNTS = {'review_project_amount', 'review_compensation_amount'}

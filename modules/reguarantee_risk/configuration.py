@@ -4,29 +4,22 @@
 from decimal import Decimal
 
 from trytond.model import fields
+from trytond.modules.reguarantee_base.configuration import amount_field
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 
 RATE_DIGITS = (16, 6)
 
-net_assets = fields.Numeric(
-    "Net Assets", digits=(16, 2),
-    domain=['OR',
-        ('net_assets', '=', None),
-        ('net_assets', '>=', 0),
-        ],
+net_assets = amount_field(
+    'net_assets', "Net Assets",
     help="The net assets of the re-guarantor, against which its leverage "
     "and concentration are measured.")
 small_micro_agriculture = fields.Boolean(
     "Small/Micro and Agriculture",
     help="Check if the re-guarantor mainly serves small and micro "
     "enterprises and agriculture (leverage limit 15× instead of 10×).")
-npa_admin_amount = fields.Numeric(
-    "NPA Disposal Administrator Amount", digits=(16, 2),
-    domain=['OR',
-        ('npa_admin_amount', '=', None),
-        ('npa_admin_amount', '>=', 0),
-        ],
+npa_admin_amount = amount_field(
+    'npa_admin_amount', "NPA Disposal Administrator Amount",
     help="Above this book amount, a disposal of a non-performing asset "
     "is approved by a re-guarantee administrator too; leave empty for "
     "never.")

@@ -5,12 +5,15 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.approval import ApprovalHistoryMixin
-from trytond.modules.reguarantee_base.model import WorkflowGuardMixin
+from trytond.modules.reguarantee_base.compensation import (
+    CompensationRecordMixin)
+from trytond.modules.reguarantee_base.model import (
+    DraftComputedMixin, OneOpenMixin, WorkflowGuardMixin)
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction
 
-from .exceptions import DisposalError, DisposalModificationError
+from .exceptions import DisposalError
 
 _states = {
     'readonly': Eval('state') != 'draft',
@@ -20,9 +23,19 @@ OPEN_STATES = ['draft', 'submitted', 'reviewed', 'endorsed']
 
 
 class Disposal(
+        CompensationRecordMixin, DraftComputedMixin, OneOpenMixin,
         WorkflowGuardMixin, ApprovalHistoryMixin, Workflow, ModelSQL,
         ModelView):
     __name__ = 'reguarantee.npa.disposal'
+    _deletable_states = {'draft'}
+    _draft_computed = {
+        'book_amount': (
+            'compute_book_amount', {'compensation', 'proceeds'}),
+        'loss_amount': (
+            'on_change_with_loss_amount', {'compensation', 'proceeds'}),
+        }
+    _open_parent = 'compensation'
+    _open_states = OPEN_STATES
 
     company = fields.Many2One(
         'company.company', "Company", required=True, states=_states)
@@ -37,12 +50,6 @@ class Disposal(
             ],
         help="The paid compensation whose claim on the borrower is the "
         "non-performing asset.")
-    project = fields.Function(
-        fields.Many2One('reguarantee.project', "Project"),
-        'on_change_with_project', searcher='search_compensation')
-    institution = fields.Function(
-        fields.Many2One('reguarantee.institution', "Institution"),
-        'on_change_with_institution', searcher='search_compensation')
     currency = fields.Function(
         fields.Many2One('currency.currency', "Currency"),
         'on_change_with_currency')
@@ -166,20 +173,6 @@ class Disposal(
     def on_change_with_currency(self, name=None):
         return self.company.currency if self.company else None
 
-    @fields.depends('compensation', '_parent_compensation.project')
-    def on_change_with_project(self, name=None):
-        return self.compensation.project if self.compensation else None
-
-    @fields.depends(
-        'compensation', '_parent_compensation.project',
-        '_parent_compensation.institution')
-    def on_change_with_institution(self, name=None):
-        return self.compensation.institution if self.compensation else None
-
-    @classmethod
-    def search_compensation(cls, name, clause):
-        return [('compensation.' + clause[0], *clause[1:])]
-
     @fields.depends('method', 'proceeds')
     def on_change_method(self):
         if self.method == 'write_off':
@@ -205,23 +198,6 @@ class Disposal(
         if book_amount is not None and self.proceeds is not None:
             return book_amount - self.proceeds
 
-    def compute_fields(self, field_names=None):
-        values = super().compute_fields(field_names=field_names)
-        if (self.state == 'draft'
-                and (field_names is None
-                    or {'compensation', 'proceeds', 'state'}
-                    & set(field_names))):
-            book_amount = self.compute_book_amount()
-            loss_amount = (
-                book_amount - self.proceeds
-                if book_amount is not None and self.proceeds is not None
-                else None)
-            if book_amount != self.book_amount:
-                values['book_amount'] = book_amount
-            if loss_amount != self.loss_amount:
-                values['loss_amount'] = loss_amount
-        return values
-
     @classmethod
     def get_approval_level(cls, disposals, name):
         pool = Pool()
@@ -232,15 +208,6 @@ class Disposal(
                 d.book_amount, ['npa_admin_amount'], d.company.id)
             for d in disposals}
 
-    def get_rec_name(self, name):
-        if self.compensation:
-            return f'{self.compensation.project.rec_name} ({self.date})'
-        return str(self.id)
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        return [('compensation.project.rec_name', *clause[1:])]
-
     @classmethod
     def copy(cls, disposals, default=None):
         default = default.copy() if default is not None else {}
@@ -249,22 +216,9 @@ class Disposal(
         return super().copy(disposals, default=default)
 
     @classmethod
-    def check_modification(cls, mode, disposals, values=None, external=False):
-        super().check_modification(
-            mode, disposals, values=values, external=external)
-        # the writes are guarded by WorkflowGuardMixin
-        if mode == 'delete':
-            for disposal in disposals:
-                if disposal.state != 'draft':
-                    raise DisposalModificationError(gettext(
-                            'reguarantee_risk.msg_disposal_modify_draft',
-                            disposal=disposal.rec_name))
-
-    @classmethod
     def validate_fields(cls, disposals, field_names):
         super().validate_fields(disposals, field_names)
         cls.check_proceeds(disposals, field_names)
-        cls.check_open(disposals, field_names)
 
     @classmethod
     def check_proceeds(cls, disposals, field_names=None):
@@ -291,27 +245,12 @@ class Disposal(
                             disposal.book_amount or 0, disposal.currency)))
 
     @classmethod
-    def check_open(cls, disposals, field_names=None):
-        "Check that a compensation has only one open disposal"
-        if field_names and not ({'compensation', 'state'} & set(field_names)):
-            return
-        disposals = [d for d in disposals if d.state in OPEN_STATES]
-        if not disposals:
-            return
-        others = cls.search([
-                ('compensation', 'in', [d.compensation.id for d in disposals]),
-                ('state', 'in', OPEN_STATES),
-                ('id', 'not in', [d.id for d in disposals]),
-                ])
-        seen = {}
-        for disposal in others + disposals:
-            other = seen.setdefault(disposal.compensation, disposal)
-            if other != disposal:
-                raise DisposalError(gettext(
-                        'reguarantee_risk.msg_disposal_open_unique',
-                        disposal=disposal.rec_name,
-                        compensation=disposal.compensation.rec_name,
-                        other=other.rec_name))
+    def _open_error(cls, disposal, other):
+        return DisposalError(gettext(
+                'reguarantee_risk.msg_disposal_open_unique',
+                disposal=disposal.rec_name,
+                compensation=disposal.compensation.rec_name,
+                other=other.rec_name))
 
     @classmethod
     @ModelView.button

@@ -1,7 +1,7 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
-from trytond.exceptions import UserError, UserWarning
+from trytond.exceptions import UserWarning
 from trytond.model.exceptions import ValidationError
 
 
@@ -10,10 +10,6 @@ class TierError(ValidationError):
 
 
 class DisposalError(ValidationError):
-    pass
-
-
-class DisposalModificationError(UserError):
     pass
 
 

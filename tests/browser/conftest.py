@@ -34,7 +34,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,7 +49,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / 'scripts'))
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
 
+from live import BIN, PYTHON, free_port, stop  # noqa: E402
 from sao_client import Sao  # noqa: E402
 
 LANGUAGE = os.environ.get('BROWSER_TEST_LANG', 'en')
@@ -65,10 +66,6 @@ CHROMIUM_ARGS = [
     '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync',
     ]
-VENV_BIN = ROOT / '.venv' / 'bin'
-PYTHON = str(VENV_BIN / 'python') if (VENV_BIN / 'python').exists() \
-    else sys.executable
-BIN = Path(PYTHON).parent
 DATABASE = 'browser'
 ADMIN_PASSWORD = 'browser-test-admin'
 
@@ -91,12 +88,6 @@ def sao_root():
             f"sao is not installed in {path}: run `make install` "
             "(scripts/install.sh) or set SAO_ROOT", returncode=3)
     return path
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def run(command, env, log):
@@ -127,17 +118,6 @@ def wait_http(url, process, timeout=90):
             pass
         time.sleep(0.2)
     return False
-
-
-def stop(process):
-    "Stop the server we started, by its id"
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def start_simulator(name, workdir, started, timeout=30):

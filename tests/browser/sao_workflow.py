@@ -38,6 +38,15 @@ MARK_WIZARD_BUTTONS_JS = """
         return button;
     };
     Sao.Wizard.prototype._get_button.marked = true;
+    // and mark the wizard once a state's view has its defaults and values
+    // (set after the dialog shows, a field filled before would be reset)
+    const process = Sao.Wizard.prototype.process;
+    Sao.Wizard.prototype.process = function(state) {
+        this.widget.removeAttr('data-processed');
+        return process.call(this, state).always(() => {
+            this.widget.attr('data-processed', this.state);
+        });
+    };
     // nor the widgets of x2Many fields: mark them with the field name
     for (const Widget of [Sao.View.Form.One2Many, Sao.View.Form.Many2Many]) {
         const init = Widget.prototype.init;
@@ -71,6 +80,14 @@ class Workflow(Sao):
 
     def login_as(self, login):
         self.login(login, self.server.users[login]['password'])
+        # sao opens the user's start page ("My Work") after the menu: wait
+        # for it, else it opens late over what the test does next (a tab
+        # or a wizard of the menu) and takes the place of the active tab
+        try:
+            self.page.locator('#tablist > li').first.wait_for(timeout=10000)
+        except PlaywrightTimeoutError:
+            pass  # a user without a start page
+        self.wait_idle()
         self.page.evaluate(MARK_WIZARD_BUTTONS_JS)
 
     def menu_path(self, xml_id):
@@ -142,7 +159,10 @@ class Workflow(Sao):
         path = self.menu_path(xml_id)
         self.expand_menu(path)
         self.menu_entry(path[-1]).click()
-        expect(self.page.locator('.wizard-dialog.in:visible')).to_have_count(1)
+        dialog = self.page.locator('.wizard-dialog.in:visible')
+        expect(dialog).to_have_count(1)
+        # sao shows the dialog before it sets the defaults of the form
+        expect(dialog.locator('.wizard[data-processed]')).to_have_count(1)
         self.wait_idle()
 
     def close_messages(self):
@@ -321,11 +341,26 @@ class Workflow(Sao):
         widget = self.form.locator(f'.form-many2many[data-name="{name}"]')
         entry = widget.locator('input:not([type="checkbox"])').first
         entry.fill(text)
-        # its "Add" button searches the text
-        entry.locator('xpath=following::button[1]').click()
+        # sao searches the completion of the text 300 ms after the input:
+        # let it answer and close its menu before the search dialog opens
+        self.page.wait_for_timeout(400)
         self.wait_idle()
+        dropdown = entry.locator('xpath=ancestor::div[contains('
+            'concat(" ", @class, " "), " dropdown ")][1]')
+        if dropdown.count() and 'open' in (
+                dropdown.get_attribute('class') or ''):
+            entry.press('Escape')
+        # its "Add" button searches the text
+        add = entry.locator('xpath=following::button[1]')
+        expect(add).to_be_enabled()
+        add.click()
+        self.wait_idle()
+        # sao adds the one record found, else opens its search dialog
+        # (which may show after the RPC calls)
+        row = self.rows(widget).filter(has_text=text)
         dialog = self.page.locator('.modal.in:visible').filter(
             has=self.page.locator('.treeview'))
+        expect(dialog.or_(row).first).to_be_visible()
         if dialog.count():
             self._choose(dialog.last, text)
             dialog.last.locator('.modal-footer .btn-primary').click()
@@ -403,10 +438,18 @@ class Workflow(Sao):
             f'textarea[name="{name}"]:visible').first
 
     def wizard_fill(self, name, value):
-        widget = self.wizard_field(name)
-        widget.fill(str(value))
-        widget.press('Tab')
-        self.wait_idle()
+        """Type value in the field name of the wizard and leave it, again
+        when sao did not take it"""
+        text = str(value)
+        for _ in range(3):
+            widget = self.wizard_field(name)
+            widget.fill(text)
+            widget.press('Tab')
+            self.wait_idle()
+            if same_value(self.wizard_field(name).input_value(), text):
+                break
+        assert same_value(self.wizard_field(name).input_value(), text), (
+            name, self.wizard_field(name).input_value(), text)
 
     def wizard_fill_date(self, name, date: datetime.date):
         text = self.page.evaluate(

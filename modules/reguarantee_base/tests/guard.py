@@ -1,6 +1,9 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
+import datetime as dt
+from decimal import Decimal
+
 from trytond.model import ModelSQL, Workflow, fields
 from trytond.modules.reguarantee_base.model import (
     RelationGuardMixin, WorkflowGuardMixin)
@@ -30,6 +33,68 @@ class WorkflowGuardTestMixin:
         with self.assertRaises(Model._modification_error) as cm:
             Model.check_modification(mode, records, values, external=True)
         return cm.exception
+
+    def assertUnchangedWritable(self, record):
+        """Check the external writes of the read-only fields of the stored
+        record pass with their stored values, as a client sends them again
+        (a float for a Numeric, '' for an empty text), and are refused with
+        other values; return the names of the fields checked"""
+        Model = record.__class__
+        state = Model._guarded_state()
+        names = [
+            n for n, f in Model._fields.items()
+            if n in Model._readonly_fields and n != state
+            and f._type in Model._compared_types
+            and not isinstance(f, fields.Function)
+            and Model.is_readonly(record, n)]
+        stored, = Model.read([record.id], names)
+        sent = {n: self._sent_value(Model._fields[n], stored[n])
+            for n in names}
+        # one at a time and all together
+        for name in names:
+            with self.subTest(
+                    model=Model.__name__, field=name, unchanged=True):
+                Model.check_modification(
+                    'write', [record], {name: sent[name]}, external=True)
+        Model.check_modification('write', [record], sent, external=True)
+        for name in names:
+            changed = self._changed_value(Model._fields[name], stored[name])
+            if changed is None:
+                continue
+            with self.subTest(model=Model.__name__, field=name, changed=True):
+                error = self.assertGuarded(
+                    Model, 'write', [record], {**sent, name: changed})
+                self.assertIn(Model.__names__(name)['field'], error.message)
+        return names
+
+    @staticmethod
+    def _sent_value(field, value):
+        "Return the stored value of field as a client sends it"
+        if field._type == 'numeric' and value is not None:
+            return float(value)
+        elif field._type in {'char', 'text'} and value is None:
+            return ''
+        return value
+
+    @staticmethod
+    def _changed_value(field, value):
+        "Return another value than the stored value of field or None"
+        if field._type in {'char', 'text'}:
+            return (value or '') + 'X'
+        elif field._type in {'integer', 'biginteger', 'many2one'}:
+            return (value or 0) + 1
+        elif field._type == 'float':
+            return (value or 0) + 0.5
+        elif field._type == 'numeric':
+            return (value or Decimal(0)) + Decimal('0.01')
+        elif field._type == 'boolean':
+            return not value
+        elif field._type == 'date':
+            # the datetime of the same day is another value
+            return dt.datetime.combine(value, dt.time()) if value else (
+                dt.date.today())
+        elif field._type == 'datetime':
+            return (value or dt.datetime.now()) + dt.timedelta(seconds=1)
 
     @with_transaction()
     def test_workflow_models_guarded(self):

@@ -296,6 +296,7 @@ class ReguaranteeBaseTestCase(
         the state of a project nor its read-only fields, its buttons can"""
         pool = Pool()
         ModelData = pool.get('ir.model.data')
+        Product = pool.get('reguarantee.product')
         Project = pool.get('reguarantee.project')
         User = pool.get('res.user')
         company = create_company()
@@ -303,6 +304,19 @@ class ReguaranteeBaseTestCase(
             _, projects = self.create_release_projects(company)
             filed = projects['due']
             draft, = Project.copy([filed])
+            # a product is matched on submission, never written by a client
+            product, = Product.create([{
+                        'company': company.id, 'code': 'P1', 'name': 'P1',
+                        'guarantee_type': 'financing', 'mode': 'batch',
+                        'fee_rate': Decimal('0.005'),
+                        'fee_basis': 'guarantee', 'day_count': 'act365',
+                        'share_institution': Decimal('0.4'),
+                        'share_reguarantor': Decimal('0.3'),
+                        'share_fund': Decimal(0),
+                        'share_bank': Decimal('0.2'),
+                        'share_government': Decimal('0.1'),
+                        'start_date': dt.date(2025, 1, 1),
+                        }])
             User.write([User(Transaction().user)], {
                     'groups': [('add', [ModelData.get_id(
                                     'reguarantee_base', 'group_business')])],
@@ -318,7 +332,7 @@ class ReguaranteeBaseTestCase(
                     (filed, {'loan_amount': Decimal(2000)}),
                     (filed, {'filing_date': dt.date.today()}),
                     (filed, {'reguaranteed_amount': Decimal(0)}),
-                    (draft, {'product': None}),
+                    (draft, {'product': product.id}),
                     ]:
                 with self.subTest(state=project.state, values=values), rpc():
                     with self.assertRaises(ModificationError) as cm:
@@ -359,6 +373,58 @@ class ReguaranteeBaseTestCase(
                 with self.assertRaises(ModificationError):
                     Project.delete([filed])
                 Project.delete([draft, copy])
+
+    @with_transaction()
+    def test_project_external_write_unchanged(self):
+        """Test a write through RPC of the read-only fields of a project
+        with their stored values passes (sao sends them again after an
+        on_change), with other values it is refused"""
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        Project = pool.get('reguarantee.project')
+        User = pool.get('res.user')
+        company = create_company()
+        with set_company(company):
+            _, projects = self.create_release_projects(company)
+            filed = projects['due']
+            Project.write([filed], {
+                    'borrower_id_number': filed.borrower.id_number,
+                    })
+            User.write([User(Transaction().user)], {
+                    'groups': [('add', [ModelData.get_id(
+                                    'reguarantee_base', 'group_business')])],
+                    })
+            names = self.assertUnchangedWritable(filed)
+            # a Many2One, a text, a Numeric and a date at least
+            self.assertLessEqual(
+                {'borrower', 'borrower_id_number', 'loan_amount',
+                    'start_date'}, set(names))
+
+            rpc = Transaction().set_context(_check_access=True)
+            with rpc:
+                # as sao sends it after the identity number's on_change
+                Project.write([filed], {
+                        'borrower': filed.borrower.id,
+                        'borrower_id_number': filed.borrower.id_number,
+                        'loan_amount': float(filed.loan_amount),
+                        'start_date': filed.start_date,
+                        })
+                other, = Project.copy([filed], default={
+                        'loan_contract_number': 'L-OTHER',
+                        })
+                for values in [
+                        {'borrower': None},
+                        {'loan_amount': filed.loan_amount + 1},
+                        {'start_date': filed.end_date},
+                        # the relation is never compared
+                        {'history': []},
+                        ]:
+                    with self.subTest(values=values), \
+                            self.assertRaises(ModificationError):
+                        Project.write([filed], values)
+                # a draft copy is written as before
+                Project.write([other], {'loan_amount': Decimal(5)})
+            self.assertEqual(other.loan_amount, Decimal(5))
 
     @with_transaction()
     def test_contract_products_external_write(self):

@@ -11,7 +11,7 @@ from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.modules.reguarantee_base.tests import (
     WorkflowGuardTestMixin, WorkTestMixin, ZhCNTranslationTestMixin)
-from trytond.modules.reguarantee_base.tests.tools import make_uscc
+from trytond.modules.reguarantee_base.tests.records import create_projects
 from trytond.modules.reguarantee_fees import fee_run
 from trytond.modules.reguarantee_fees.fee_calculation import (
     covered_periods, days_between, fee_amount, period_of)
@@ -311,43 +311,7 @@ class ReguaranteeFeesTestCase(
 
     def create_projects(self, company, count):
         "Create count filed projects under a monthly product"
-        pool = Pool()
-        Borrower = pool.get('reguarantee.borrower')
-        Institution = pool.get('reguarantee.institution')
-        Party = pool.get('party.party')
-        Product = pool.get('reguarantee.product')
-        Project = pool.get('reguarantee.project')
-        institution = Institution(
-            code='HF01', name='HF01', uscc=make_uscc(1), state='active',
-            license_number='L1', license_expiry=dt.date(2099, 1, 1),
-            net_assets=Decimal('100000000'))
-        institution.save()
-        product = Product(
-            code='M', name='M', fee_rate=Decimal('0.01'),
-            fee_basis='loan', day_count='act365', fee_schedule='monthly',
-            share_institution=Decimal('0.8'),
-            share_reguarantor=Decimal('0.2'),
-            start_date=dt.date(2024, 1, 1))
-        product.save()
-        bank = Party(name='Bank')
-        bank.save()
-        borrower = Borrower(
-            name='B', kind='enterprise', id_number=make_uscc(2))
-        borrower.save()
-        projects = Project.create([{
-                    'institution': institution.id,
-                    'product': product.id,
-                    'borrower': borrower.id,
-                    'bank': bank.id,
-                    'loan_contract_number': f'L{i}',
-                    'loan_amount': Decimal('365000'),
-                    'guarantee_amount': Decimal('365000'),
-                    'reguaranteed_amount': Decimal('73000'),
-                    'start_date': dt.date(2024, 1, 1),
-                    'end_date': dt.date(2025, 1, 1),
-                    'state': 'filed',
-                    } for i in range(count)])
-        return projects
+        return create_projects(count, 'filed', fee_schedule='monthly')
 
     @with_transaction()
     def test_fee_run_batches(self):

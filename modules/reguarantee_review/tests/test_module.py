@@ -11,7 +11,7 @@ from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.modules.reguarantee_base.tests import (
     WorkflowGuardTestMixin, ZhCNTranslationTestMixin)
-from trytond.modules.reguarantee_base.tests.tools import make_uscc
+from trytond.modules.reguarantee_base.tests.records import create_projects
 from trytond.modules.reguarantee_review.exceptions import (
     MeetingError, ReviewRequiredError, VoteError)
 from trytond.modules.reguarantee_review.rule import (
@@ -155,42 +155,7 @@ class ReguaranteeReviewTestCase(
 
     def create_projects(self, company, count):
         "Create count submitted projects of 365,000"
-        pool = Pool()
-        Borrower = pool.get('reguarantee.borrower')
-        Institution = pool.get('reguarantee.institution')
-        Party = pool.get('party.party')
-        Product = pool.get('reguarantee.product')
-        Project = pool.get('reguarantee.project')
-        institution = Institution(
-            code='HF01', name='HF01', uscc=make_uscc(1), state='active',
-            license_number='L1', license_expiry=dt.date(2099, 1, 1),
-            net_assets=Decimal('100000000'))
-        institution.save()
-        product = Product(
-            code='M', name='M', fee_rate=Decimal('0.01'),
-            fee_basis='loan', day_count='act365',
-            share_institution=Decimal('0.8'),
-            share_reguarantor=Decimal('0.2'),
-            start_date=dt.date(2024, 1, 1))
-        product.save()
-        bank = Party(name='Bank')
-        bank.save()
-        borrower = Borrower(
-            name='B', kind='enterprise', id_number=make_uscc(2))
-        borrower.save()
-        return Project.create([{
-                    'institution': institution.id,
-                    'product': product.id,
-                    'borrower': borrower.id,
-                    'bank': bank.id,
-                    'loan_contract_number': f'L{i}',
-                    'loan_amount': Decimal('365000'),
-                    'guarantee_amount': Decimal('365000'),
-                    'reguaranteed_amount': Decimal('73000'),
-                    'start_date': dt.date(2024, 1, 1),
-                    'end_date': dt.date(2025, 1, 1),
-                    'state': 'submitted',
-                    } for i in range(count)])
+        return create_projects(count, 'submitted')
 
     def add_item(self, meeting, origin):
         pool = Pool()
