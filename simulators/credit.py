@@ -20,7 +20,8 @@ from werkzeug.routing import Rule
 
 from simulators.app import APIError, SimulatorApp, json_response, read_json
 
-USCC_RE = re.compile(r'^[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$')
+USCC_RE = re.compile(
+    r'^[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$')
 SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗'
 GIVEN = '伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚'
 TRADES = ['科技', '农业', '商贸', '机械', '食品', '建材', '物流', '纺织']
