@@ -66,6 +66,8 @@ class CreditSubjectMixin:
         cls._buttons.update({
                 'credit_look_up': {
                     'icon': 'tryton-search',
+                    # hidden with the data from those who may not read it
+                    'depends': ['credit_lookup'],
                     },
                 })
 
@@ -113,7 +115,8 @@ class Borrower(CreditSubjectMixin, metaclass=PoolMeta):
         super().__setup__()
         cls._buttons['credit_look_up']['invisible'] = ~Eval('kind').in_(
             ['enterprise', 'individual_business'])
-        cls._buttons['credit_look_up']['depends'] = ['kind']
+        cls._buttons['credit_look_up']['depends'] = [
+            'kind', 'credit_lookup']
 
 
 class Institution(CreditSubjectMixin, metaclass=PoolMeta):

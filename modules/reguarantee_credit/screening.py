@@ -194,7 +194,10 @@ class Screening(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
     def screen(cls, screenings):
         """Ask the look-ups the applications need and screen them through
         the queue (no network call waits in the user's transaction)"""
-        cls.prepare(screenings)
+        # the button is the access check: the applications of a screened
+        # batch, its borrowers and requests are the screening's own work
+        with without_check_access():
+            cls.prepare(screenings)
         for screening in screenings:
             cls.__queue__.process([screening])
 
@@ -249,11 +252,9 @@ class Screening(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
                 Line.write(*to_write)
             screening.provider = Provider.get_default(screening.company.id)
             screening.save()
-            # the requests are the module's bookkeeping, not the user's
-            with without_check_access():
-                Request.ask(
-                    list(borrowers.values()), 'screening',
-                    provider=screening.provider, screening=screening)
+            Request.ask(
+                list(borrowers.values()), 'screening',
+                provider=screening.provider, screening=screening)
 
     @classmethod
     def process(cls, screenings):

@@ -7,11 +7,11 @@ import json
 from decimal import Decimal
 
 from simulators.server import Simulator
+from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.modules.reguarantee_base.tests import ZhCNTranslationTestMixin
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
-from trytond.model.exceptions import AccessError
 from trytond.modules.reguarantee_credit.exceptions import (
     ExchangeAccessError, ScreeningFileError)
 from trytond.modules.reguarantee_credit.tests.tools import (
@@ -346,6 +346,37 @@ class ReguaranteeCreditTestCase(
             line, = screening.lines
             self.assertEqual(line.result, 'refer')
             self.assertIn("no business information", line.reasons)
+
+    @with_transaction()
+    def test_screening_operator_rule(self):
+        "Test an institution operator sees only its institutions' screenings"
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        Screening = pool.get('reguarantee.letter.screening')
+        User = pool.get('res.user')
+        company = create_company()
+        with set_company(company):
+            mine = create_institution(company, 'CR04')
+            other = create_institution(company, 'CR05')
+            operator, = User.create([{
+                        'name': "Operator", 'login': 'credit_operator',
+                        'companies': [('add', [company.id])],
+                        'company': company.id,
+                        'groups': [('add', [ModelData.get_id(
+                                        'reguarantee_base',
+                                        'group_institution_operator')])],
+                        }])
+            mine.users = [operator]
+            mine.save()
+            for institution in [mine, other]:
+                Screening.create_screening(
+                    institution, application_rows([1]))
+            with Transaction().set_user(operator.id), \
+                    Transaction().set_context(
+                        _check_access=True, company=company.id):
+                screenings = Screening.search([])
+                self.assertEqual(
+                    [s.institution.id for s in screenings], [mine.id])
 
     @with_transaction()
     def test_import_errors(self):
