@@ -10,12 +10,15 @@ import uuid
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
+from sql import Column, Literal
 from sql.aggregate import Max
 
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.modules.currency.fields import Monetary
+from trytond.modules.reguarantee_base.model import (
+    PrevalidatedMixin, create_in_bulk)
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice
@@ -33,6 +36,40 @@ IN_MAX = backend.MAX_QUERY_PARAMS
 REGISTERED_KINDS = {'enterprise', 'individual_business'}
 #: The states of the projects whose borrowers are refreshed periodically
 LIVE_STATES = ['submitted', 'filed', 'compensating']
+
+
+def update_in_bulk(Model, names, rows):
+    """Write the rows (record id, value of each name) on the records of
+    Model with one statement executed for many rows
+
+    For the module's own fields that no hook watches, each record with its
+    own values (Model.write would update them one by one and validate
+    them again)."""
+    transaction = Transaction()
+    table = Model.__table__()
+    cursor = transaction.connection.cursor()
+    names = [*names, 'write_uid', 'write_date']
+    formats = [Model._fields[n].sql_format for n in names]
+    query, _ = tuple(table.update(
+            [Column(table, n) for n in names], [Literal(0)] * len(names),
+            where=table.id == 0))
+    now = dt.datetime.now()
+    cursor.executemany(query, [
+            [f(v) for f, v in zip(formats, [*row[1:], transaction.user, now])]
+            + [row[0]] for row in rows])
+    # as ModelStorage.write does: the records are read again
+    transaction.counter += 1
+    for cache in transaction.cache.values():
+        if Model.__name__ in cache:
+            for row in rows:
+                cache[Model.__name__].pop(row[0], None)
+
+
+def clear_local_cache(records):
+    "Forget what the instances read, after update_in_bulk"
+    for record in records:
+        record._local_cache.pop(record.id, None)
+        record._values = None
 
 
 def _decimal(value):
@@ -62,7 +99,7 @@ def _items(payload, key):
         items, list) else []
 
 
-class Lookup(ModelSQL, ModelView):
+class Lookup(PrevalidatedMixin, ModelSQL, ModelView):
     __name__ = 'reguarantee.credit.lookup'
 
     provider = fields.Many2One(
@@ -367,7 +404,7 @@ class Lookup(ModelSQL, ModelView):
         return {str(lk.subject): lk for lk in cls.browse(ids)}
 
 
-class Request(ModelSQL, ModelView):
+class Request(PrevalidatedMixin, ModelSQL, ModelView):
     __name__ = 'reguarantee.credit.request'
 
     provider = fields.Many2One(
@@ -498,7 +535,9 @@ class Request(ModelSQL, ModelView):
                     'business': business,
                     'screening': screening.id if screening else None,
                     })
-        requests = cls.create(vlist)
+        # the values are known valid: inserted at once
+        with Transaction().set_context(_reguarantee_prevalidated=True):
+            requests = create_in_bulk(cls, vlist)
         return cached, list(pending.values()) + requests
 
     @classmethod
@@ -656,31 +695,37 @@ class Request(ModelSQL, ModelView):
                     'payload': answer.response_body,
                     **Lookup.parse(data),
                     })
-        lookups = Lookup.create(vlist)
-        to_write = []
+        with Transaction().set_context(_reguarantee_prevalidated=True):
+            lookups = create_in_bulk(Lookup, vlist)
+        rows = []
         for (request, _), lookup in zip(success, lookups):
-            to_write.extend([[request], {
-                        'state': 'done', 'lookup': lookup.id,
-                        'last_error': None}])
+            rows.append((
+                    request.id, 'done', lookup.id, request.attempts, None,
+                    request.next_attempt))
         retry = []
         for request, answer in zip(requests, answers):
             if answer.outcome == 'success':
                 continue
             attempts = (request.attempts or 0) + 1
-            values = {'attempts': attempts, 'last_error': answer.error}
+            state, next_attempt = 'pending', request.next_attempt
             if answer.outcome == 'final':
-                values['state'] = (
+                state = (
                     'not_found' if answer.status_code == 404 else 'failed')
             elif attempts >= provider.max_attempts:
-                values['state'] = 'failed'
+                state = 'failed'
             else:
                 delay = provider.get_retry_delay(
                     attempts, answer.retry_after)
-                values['next_attempt'] = now + dt.timedelta(seconds=delay)
+                next_attempt = now + dt.timedelta(seconds=delay)
                 retry.append((request, delay))
-            to_write.extend([[request], values])
-        if to_write:
-            cls.write(*to_write)
+            rows.append((
+                    request.id, state, None, attempts, answer.error,
+                    next_attempt))
+        if rows:
+            update_in_bulk(cls, [
+                    'state', 'lookup', 'attempts', 'last_error',
+                    'next_attempt'], rows)
+            clear_local_cache(requests)
         for request, delay in retry:
             with Transaction().set_context(
                     queue_scheduled_at=dt.timedelta(seconds=delay)):

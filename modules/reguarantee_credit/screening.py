@@ -19,7 +19,8 @@ from trytond.model import (
     sequence_ordered)
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.borrower import is_valid_borrower_id
-from trytond.modules.reguarantee_base.model import WorkflowGuardMixin
+from trytond.modules.reguarantee_base.model import (
+    PrevalidatedMixin, WorkflowGuardMixin, create_in_bulk)
 from trytond.modules.reguarantee_base.product import BORROWER_KINDS
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
@@ -28,7 +29,8 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import ScreeningError, ScreeningFileError
-from .lookup import IN_MAX, LIVE_STATES
+from .lookup import (
+    IN_MAX, LIVE_STATES, clear_local_cache, update_in_bulk)
 
 RESULTS = [
     (None, ""),
@@ -239,17 +241,15 @@ class Screening(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
                             'industry': ln.industry,
                             'region': ln.region,
                             })
-            for borrower in Borrower.create(vlist):
-                borrowers[borrower.id_number] = borrower
-            to_write = []
-            for ln in lines:
-                to_write.extend([[ln], {
-                            'borrower': borrowers[ln.id_number].id
-                            if ln.id_number in borrowers else None,
-                            'result': None, 'reasons': None,
-                            'lookup': None}])
-            if to_write:
-                Line.write(*to_write)
+            # their identity numbers are checked above: inserted at once
+            with Transaction().set_context(_reguarantee_prevalidated=True):
+                for borrower in create_in_bulk(Borrower, vlist):
+                    borrowers[borrower.id_number] = borrower
+            update_in_bulk(Line, ['borrower', 'result', 'reasons', 'lookup'], [
+                    (ln.id, borrowers[ln.id_number].id
+                        if ln.id_number in borrowers else None,
+                        None, None, None) for ln in lines])
+            clear_local_cache(lines)
             screening.provider = Provider.get_default(screening.company.id)
             screening.save()
             Request.ask(
@@ -310,7 +310,7 @@ class Screening(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
             method = getattr(cls, f'check_{check}')
             for index, reason in method(lines, lookups, rules[check], state):
                 failures[index].append((check, reason))
-        to_write = []
+        rows = []
         for line, line_failures in zip(lines, failures):
             result = 'pass'
             for check, _ in line_failures:
@@ -318,14 +318,13 @@ class Screening(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
                 if SEVERITY[action] > SEVERITY[result]:
                     result = action
             lookup = lookups.get(str(line.borrower)) if line.borrower else None
-            to_write.extend([[line], {
-                        'result': result,
-                        'reasons': '\n'.join(r for _, r in line_failures)
-                        or None,
-                        'lookup': lookup.id if lookup else None,
-                        }])
-        if to_write:
-            Line.write(*to_write)
+            rows.append((
+                    line.id, result,
+                    '\n'.join(r for _, r in line_failures) or None,
+                    lookup.id if lookup else None))
+        # the results are the screening's own fields: written at once
+        update_in_bulk(Line, ['result', 'reasons', 'lookup'], rows)
+        clear_local_cache(lines)
 
     @classmethod
     def _get_projects(cls, lines):
@@ -525,8 +524,12 @@ class Screening(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
                     'company': institution.company.id,
                     'institution': institution.id,
                     'filename': filename,
-                    'lines': [('create', vlist)],
                     }])
+        for values in vlist:
+            values['screening'] = screening.id
+        # each row is checked by values_from_row: inserted at once
+        with Transaction().set_context(_reguarantee_prevalidated=True):
+            create_in_bulk(Line, vlist)
         return screening
 
 
@@ -557,7 +560,7 @@ def read_rows(data, filename):
     return [r for r in rows[1:] if any(str(c).strip() for c in r)]
 
 
-class ScreeningLine(ModelSQL, ModelView):
+class ScreeningLine(PrevalidatedMixin, ModelSQL, ModelView):
     __name__ = 'reguarantee.letter.screening.line'
 
     screening = fields.Many2One(
