@@ -29,8 +29,7 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import ScreeningError, ScreeningFileError
-from .lookup import (
-    IN_MAX, LIVE_STATES, clear_local_cache, update_in_bulk)
+from .lookup import IN_MAX, LIVE_STATES, clear_local_cache, update_in_bulk
 
 RESULTS = [
     (None, ""),
