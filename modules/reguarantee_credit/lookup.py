@@ -554,6 +554,7 @@ class Request(PrevalidatedMixin, ModelSQL, ModelView):
         their task was lost, or no worker runs"""
         requests = cls.search([
                 ('state', '=', 'pending'),
+                ('screening', '=', None),
                 ['OR',
                     ('next_attempt', '=', None),
                     ('next_attempt', '<',
@@ -727,6 +728,9 @@ class Request(PrevalidatedMixin, ModelSQL, ModelView):
                     'next_attempt'], rows)
             clear_local_cache(requests)
         for request, delay in retry:
+            if request.screening:
+                # its screening's task sends it again (Screening.process)
+                continue
             with Transaction().set_context(
                     queue_scheduled_at=dt.timedelta(seconds=delay)):
                 cls.__queue__.process([request])

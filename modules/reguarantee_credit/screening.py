@@ -273,18 +273,23 @@ class Screening(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
         Request.send([
                 r for r in requests
                 if not r.next_attempt or r.next_attempt <= now])
-        waiting = {r.screening.id for r in Request.search([
+        waiting = {}
+        for request in Request.search([
                     ('screening', 'in', [s.id for s in screenings]),
                     ('state', '=', 'pending'),
-                    ])}
+                    ]):
+            next_attempt = request.next_attempt or now
+            waiting[request.screening.id] = min(
+                waiting.get(request.screening.id, next_attempt),
+                next_attempt)
         # a screening waits for its look-ups rather than passing without
-        # them; the requests' retries queue the screening again
+        # them: it is queued again for its requests' next attempt
         ready = [s for s in screenings if s.id not in waiting]
         for screening in screenings:
             if screening.id in waiting:
-                with Transaction().set_context(
-                        queue_scheduled_at=dt.timedelta(
-                            seconds=screening.provider.retry_delay)):
+                delay = max(waiting[screening.id] - dt.datetime.now(),
+                    dt.timedelta(0))
+                with Transaction().set_context(queue_scheduled_at=delay):
                     cls.__queue__.process([screening])
         if ready:
             cls.screen_lines([ln for s in ready for ln in s.lines])
