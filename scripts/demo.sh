@@ -18,7 +18,8 @@
 # Environment:
 #   DEMO_DB        database name (default demo)
 #   DEMO_PORT      HTTP port (default 8000), DEMO_HOST (default 127.0.0.1)
-#   DEMO_FUND_PORT, DEMO_CMS_PORT  the simulators' ports (8101, 8102)
+#   DEMO_FUND_PORT, DEMO_CMS_PORT, DEMO_CREDIT_PORT  the simulators' ports
+#                                  (8101, 8102, 8104)
 #   DEMO_MODULES   modules to activate (default: every modules/*/tryton.cfg)
 #   SAO_ROOT       the web root of sao (default var/sao/web, built by
 #                  scripts/install.sh: only the files sao loads)
@@ -42,6 +43,7 @@ LOG_DIR=$ROOT/var/log
 PASSFILE=$ROOT/var/demo-admin-password
 FUND_PORT=${DEMO_FUND_PORT:-8101}
 CMS_PORT=${DEMO_CMS_PORT:-8102}
+CREDIT_PORT=${DEMO_CREDIT_PORT:-8104}
 USERS_FILE=$ROOT/var/demo-users.txt
 
 [ -x "$VPY" ] || die "$VPY is missing: run \`make install\` first"
@@ -100,6 +102,7 @@ secret_file() {  # secret_file FILE: a random secret in FILE, kept
 secret_file "$PASSFILE"
 secret_file "$ROOT/var/demo-fund-token"
 secret_file "$ROOT/var/demo-cms-token"
+secret_file "$ROOT/var/demo-credit-token"
 
 db_initialized() {
     [ -s "$DB_DIR/$DB.sqlite" ] && "$VPY" - "$DB_DIR/$DB.sqlite" <<'EOF'
@@ -164,14 +167,18 @@ start_simulator() {  # start_simulator NAME PORT: python -m simulators
 }
 start_simulator fund "$FUND_PORT"
 start_simulator cms "$CMS_PORT"
+start_simulator credit "$CREDIT_PORT"
 export DEMO_FUND_URL=http://$HOST:$FUND_PORT/
 export DEMO_CMS_URL=http://$HOST:$CMS_PORT/
+export DEMO_CREDIT_URL=http://$HOST:$CREDIT_PORT/
 # The tokens of the outside systems are the servers' configuration
 # ([reguarantee] fund_token, cms_token), never stored in the database: the
 # demo data, trytond, its cron and the queue worker read them from here.
 TRYTOND_REGUARANTEE__FUND_TOKEN=$(cat "$ROOT/var/demo-fund-token")
 TRYTOND_REGUARANTEE__CMS_TOKEN=$(cat "$ROOT/var/demo-cms-token")
-export TRYTOND_REGUARANTEE__FUND_TOKEN TRYTOND_REGUARANTEE__CMS_TOKEN
+TRYTOND_REGUARANTEE__CREDIT_TOKEN=$(cat "$ROOT/var/demo-credit-token")
+export TRYTOND_REGUARANTEE__FUND_TOKEN TRYTOND_REGUARANTEE__CMS_TOKEN \
+    TRYTOND_REGUARANTEE__CREDIT_TOKEN
 
 log "loading the demo data"
 "$VPY" "$ROOT/scripts/demo_data.py" "${CONFIG_ARGS[@]}" -d "$DB" \

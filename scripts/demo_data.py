@@ -943,6 +943,8 @@ def setup_demo(company):
     demo_risk.setup_risk(sys.modules[__name__], institutions)
     from demo_filing import setup_filing
     setup_filing(sys.modules[__name__])
+    from demo_credit import setup_credit
+    setup_credit(sys.modules[__name__])
     __import__('demo_review').setup_review(sys.modules[__name__])
     from demo_integration import setup_integration
     setup_integration(as_user)

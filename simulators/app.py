@@ -136,7 +136,7 @@ class SimulatorApp:
         if fault.mode == 'latency':
             self.faults.sleep(fault)
             return None
-        if fault.mode in {'500', '503'}:
+        if fault.mode in {'429', '500', '503'}:
             headers = {}
             if fault.retry_after is not None:
                 headers['Retry-After'] = str(fault.retry_after)

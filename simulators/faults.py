@@ -22,9 +22,10 @@ timeout and malformed."""
 import random
 import threading
 
-MODES = {'latency', '500', '503', 'timeout', 'malformed'}
+MODES = {'latency', '429', '500', '503', 'timeout', 'malformed'}
 DEFAULT_WHEN = {
     'latency': 'before',
+    '429': 'before',
     '500': 'before',
     '503': 'before',
     'timeout': 'after',

@@ -14,6 +14,7 @@ import requests
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from simulators.cms import CMSApp
+from simulators.credit import CreditApp
 from simulators.fund import FundApp
 from simulators.sms import SMSApp
 
@@ -21,6 +22,7 @@ APPS = {
     'fund': FundApp,
     'cms': CMSApp,
     'sms': SMSApp,
+    'credit': CreditApp,
     }
 logger = logging.getLogger('simulators')
 

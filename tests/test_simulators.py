@@ -53,6 +53,12 @@ def cms():
         yield simulator
 
 
+@pytest.fixture
+def credit():
+    with Simulator('credit', tokens=['credit-token']) as simulator:
+        yield simulator
+
+
 def post(fund, projects, key, timeout=5, headers=FUND):
     return requests.post(
         fund.url + 'api/v1/batches', json={'projects': projects},
@@ -162,7 +168,7 @@ def test_fund_partial_rejection_first_time_only(fund):
     assert set(fund.app.state()['accepted'].values()) == {1}
 
 
-@pytest.mark.parametrize('mode', ['500', '503'])
+@pytest.mark.parametrize('mode', ['429', '500', '503'])
 def test_fault_status_before(fund, mode):
     SimulatorClient(fund.url).set_faults({'faults': [
                 {'mode': mode, 'count': 2, 'retry_after': 3}]})
@@ -377,3 +383,39 @@ def test_fault_one_failure_per_request(fund):
     statuses = [post(fund, [project('P1')], 'k').status_code
         for _ in range(3)]
     assert statuses == [503, 500, 202]
+
+
+def report(credit, code, key):
+    return requests.post(
+        credit.url + 'api/v1/reports', json={'idNumber': code},
+        headers={'Authorization': 'Bearer credit-token',
+            'Idempotency-Key': key}, timeout=5)
+
+
+def test_credit_charged_once_per_key(credit):
+    "docs/interfaces/credit.md: a report is charged once per key"
+    code = '91340100MA2N0X0X1K'
+    first = report(credit, code, 'k1')
+    assert first.status_code == 200 and first.json()['charged'] is True
+    again = report(credit, code, 'k1')
+    assert again.json() == dict(first.json(), charged=False)
+    assert again.headers['Idempotent-Replayed'] == 'true'
+    assert report(credit, '91340100MA2N0X0X2J', 'k1').status_code == 422
+    assert report(credit, code, 'k2').json()['charged'] is True
+    assert list(credit.app.state()['charged'].values()) == [2]
+    # the same code is the same company
+    assert report(credit, code, 'k3').json()['legalRepresentative'] == (
+        first.json()['legalRepresentative'])
+
+
+def test_credit_quota_and_errors(credit):
+    "docs/interfaces/credit.md: daily quota, unknown and invalid codes"
+    SimulatorClient(credit.url).set_options({
+            'daily_quota': 1, 'profiles': {'91340100MA2N0X0X2J': None}})
+    assert report(credit, '91340100MA2N0X0X1K', 'k1').status_code == 200
+    refused = report(credit, '91340100MA2N0X0X3H', 'k2')
+    assert refused.status_code == 429
+    assert refused.json()['code'] == 'QUOTA_EXCEEDED'
+    assert int(refused.headers['Retry-After']) > 0
+    assert report(credit, '91340100MA2N0X0X2J', 'k3').status_code == 404
+    assert report(credit, 'nope', 'k4').status_code == 400
