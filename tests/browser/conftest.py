@@ -208,7 +208,8 @@ def tryton_server():
     if not reuse:
         (db_dir / f'{DATABASE}.sqlite').touch()
 
-    # The Fund's and the CMS's simulators (as scripts/demo.sh starts them):
+    # The Fund's, the CMS's and the credit provider's simulators (as
+    # scripts/demo.sh starts them):
     # demo_data.py points the configuration to them; trytond and the queue
     # worker get the same variables.  Every process is stopped at the end.
     processes = []
@@ -222,7 +223,7 @@ def tryton_server():
         return process
 
     try:
-        for name in ('fund', 'cms'):
+        for name in ('fund', 'cms', 'credit'):
             sim_url, token_file = start_simulator(name, workdir, started)
             env[f'DEMO_{name.upper()}_URL'] = sim_url
             # the server reads the outside systems' tokens from its
