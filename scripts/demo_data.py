@@ -944,6 +944,7 @@ def setup_demo(company):
     from demo_filing import setup_filing
     setup_filing(sys.modules[__name__])
     __import__('demo_review').setup_review(sys.modules[__name__])
+    __import__('demo_monitoring').setup_monitoring(sys.modules[__name__])
     from demo_integration import setup_integration
     setup_integration(as_user)
 

@@ -29,7 +29,8 @@ VPY=$VENV/bin/python
 SAO_VERSION=${SAO_VERSION:-8.0}
 SAO_DIR=$ROOT/var/sao
 MODULES=(reguarantee_base reguarantee_fees reguarantee_risk
-    reguarantee_filing reguarantee_review authentication_totp)
+    reguarantee_filing reguarantee_review reguarantee_monitoring
+    authentication_totp)
 START=$SECONDS
 
 # --- Python virtual environment ---------------------------------------------
