@@ -247,8 +247,6 @@ class Inspection(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
         return super().view_attributes() + [
             ('/tree', 'visual', If(Eval('state') == 'overdue', 'danger',
                     If(Eval('due_soon', False), 'warning', ''))),
-            ('/calendar', 'color', If(Eval('state') == 'overdue', 'red',
-                    If(Eval('state') == 'done', 'green', 'blue'))),
             ]
 
     @classmethod
