@@ -133,6 +133,37 @@ class ReguaranteeMonitoringTestCase(
         return user
 
     @with_transaction()
+    def test_signal_interface(self):
+        "Test the published names of the risk signal other modules use"
+        pool = Pool()
+        Signal = pool.get('reguarantee.risk.signal')
+        fields = Signal.fields_get([
+                'date', 'kind', 'source', 'borrower', 'project', 'origin',
+                'description'])
+        self.assertEqual(
+            {n: f['type'] for n, f in fields.items()}, {
+                'date': 'date', 'kind': 'selection', 'source': 'selection',
+                'borrower': 'many2one', 'project': 'many2one',
+                'origin': 'reference', 'description': 'text'})
+        self.assertEqual(
+            [k for k, _ in fields['kind']['selection']], [
+                'overdue_payment', 'lawsuit', 'enforcement',
+                'abnormal_operation', 'controller_change',
+                'collateral_loss', 'other'])
+        self.assertEqual(
+            [k for k, _ in fields['source']['selection']],
+            ['inspection', 'credit_lookup', 'payment', 'manual'])
+        self.assertTrue(fields['borrower']['required'])
+        self.assertFalse(fields['project']['required'])
+        self.assertEqual(
+            fields['borrower']['relation'], 'reguarantee.borrower')
+        self.assertEqual(fields['project']['relation'], 'reguarantee.project')
+        self.assertEqual(Signal._get_origin(), ['reguarantee.inspection'])
+        self.assertEqual(
+            [m for m, _ in Signal.get_origin()],
+            [None, 'reguarantee.inspection'])
+
+    @with_transaction()
     def test_plan_portfolio(self):
         "Test the plans of a portfolio, worked out by hand, idempotent"
         pool = Pool()
