@@ -550,6 +550,7 @@ class ReguaranteeMonitoringTestCase(
     def test_operator_rules(self):
         "Test an operator reads and completes his institution's reports only"
         pool = Pool()
+        Change = pool.get('reguarantee.classification.change')
         Inspection = pool.get('reguarantee.inspection')
         company = create_company()
         with set_company(company):
@@ -579,6 +580,18 @@ class ReguaranteeMonitoringTestCase(
                             'findings': "Changed afterwards."})
             self.assertEqual(Inspection(report.id).state, 'done')
             self.assertEqual(Inspection(report.id).inspector, operator)
+
+            # the classification history of his projects, without the
+            # committee's decisions
+            change, _ = Change.create([{
+                        'project': records['project_' + name].id,
+                        'to_level': 'special_mention', 'reason': "Test",
+                        } for name in ['a1', 'b1']])
+            with Transaction().set_user(operator.id), check_access():
+                self.assertEqual(Change.search([]), [change])
+                Change.read([change.id], ['from_level', 'to_level'])
+                with self.assertRaises(AccessError):
+                    Change.read([change.id], ['review_decision'])
 
 
 del ModuleTestCase
