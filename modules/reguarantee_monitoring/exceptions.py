@@ -1,0 +1,12 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+from trytond.model.exceptions import ValidationError
+
+
+class ClassificationError(ValidationError):
+    pass
+
+
+class InspectionError(ValidationError):
+    pass
