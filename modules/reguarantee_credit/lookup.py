@@ -19,7 +19,7 @@ from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.model import (
     PrevalidatedMixin, create_in_bulk)
-from trytond.pool import Pool
+from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
@@ -347,17 +347,13 @@ class Lookup(PrevalidatedMixin, ModelSQL, ModelView):
 
     @classmethod
     def create_signals(cls, lookups):
-        """Create a risk signal (reguarantee.risk.signal) for each
-        difference of the lookups from their previous version; return the
-        values of the signals
+        """Create a risk signal for each difference of the lookups from
+        their previous version (a new lawsuit, a change of controller...)
+        for post-guarantee management, and return them
 
-        Called for the new versions by Request.store.  Until
-        reguarantee_monitoring is activated there is no signal model and
-        only the values are returned.  Wiring: a `[register
-        reguarantee_monitoring]` section adding 'reguarantee.credit.lookup'
-        to the signal's Signal._get_origin() (and `credit_lookup` to its
-        sources, which monitoring defines)."""
+        Called for the new versions by Request.store."""
         pool = Pool()
+        Signal = pool.get('reguarantee.risk.signal')
         vlist = []
         for lookup in lookups:
             subject = lookup.subject
@@ -372,13 +368,7 @@ class Lookup(PrevalidatedMixin, ModelSQL, ModelView):
                         'origin': str(lookup),
                         'description': difference['description'],
                         })
-        try:
-            Signal = pool.get('reguarantee.risk.signal')
-        except KeyError:
-            return vlist
-        if vlist:
-            Signal.create(vlist)
-        return vlist
+        return Signal.create(vlist)
 
     @classmethod
     def get_latest(cls, subjects, max_age=None):
@@ -790,3 +780,11 @@ class Exchange(ModelSQL, ModelView):
         if mode in {'write', 'delete'}:
             raise ExchangeAccessError(gettext(
                     'reguarantee_credit.msg_exchange_read_only'))
+
+
+class RiskSignal(metaclass=PoolMeta):
+    __name__ = 'reguarantee.risk.signal'
+
+    @classmethod
+    def _get_origin(cls):
+        return super()._get_origin() + ['reguarantee.credit.lookup']

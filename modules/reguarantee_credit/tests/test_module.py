@@ -154,9 +154,10 @@ class ReguaranteeCreditTestCase(
                 "New lawsuit C1 of 2026-12-01: 劳动争议, 50000.00.")
             signal, = Lookup.create_signals([second])
             self.assertEqual(
-                (signal['kind'], signal['source'], signal['borrower'],
-                    signal['origin']),
-                ('lawsuit', 'credit_lookup', borrower.id, str(second)))
+                (signal.kind, signal.source, signal.borrower, signal.origin,
+                    signal.date),
+                ('lawsuit', 'credit_lookup', borrower, second,
+                    second.date.date()))
             self.assertEqual(Lookup.create_signals([first]), [])
             self.assertEqual(provider.used_today, 2)
 
