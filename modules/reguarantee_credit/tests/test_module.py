@@ -65,9 +65,23 @@ class ReguaranteeCreditTestCase(
         Borrower = pool.get('reguarantee.borrower')
         Request = pool.get('reguarantee.credit.request')
         Borrower.credit_look_up(borrowers)
-        requests = Request.search([('state', '=', 'pending')])
+        # the worker runs the task once the button's transaction committed
+        Transaction().commit()
+        requests = Request.search([
+                ('state', '=', 'pending'),
+                ('subject', 'in', [str(b) for b in borrowers]),
+                ])
         Request.process(requests)
         return requests
+
+    def _exchanges(self, request):
+        """Return the exchanges logged for request: they are committed in a
+        transaction of their own, which PostgreSQL shows to the next one"""
+        pool = Pool()
+        Exchange = pool.get('reguarantee.credit.exchange')
+        Transaction().commit()
+        return Exchange.search(
+            [('request', '=', request.id)], order=[('id', 'ASC')])
 
     @with_transaction()
     def test_compute_differences(self):
@@ -134,7 +148,7 @@ class ReguaranteeCreditTestCase(
                 (1, True, Decimal('2.00')))
             self.assertEqual(borrower.credit_lawsuit_count, 0)
             self.assertEqual(provider.used_today, 1)
-            exchange, = Exchange.search([('request', '=', request.id)])
+            exchange, = self._exchanges(request)
             self.assertEqual(
                 (exchange.status_code, exchange.outcome,
                     exchange.idempotency_key),
@@ -172,7 +186,6 @@ class ReguaranteeCreditTestCase(
         """Test a lost answer is asked again with the same key and charged
         once; 429 and 500 are retried; a final error fails"""
         pool = Pool()
-        Exchange = pool.get('reguarantee.credit.exchange')
         Request = pool.get('reguarantee.credit.request')
         company = create_company()
         with set_company(company):
@@ -206,9 +219,7 @@ class ReguaranteeCreditTestCase(
                 {r['idempotency_key'] for r in state['requests']},
                 {request.idempotency_key})
             self.assertEqual(
-                [e.outcome for e in Exchange.search(
-                        [('request', '=', request.id)],
-                        order=[('id', 'ASC')])],
+                [e.outcome for e in self._exchanges(request)],
                 ['transient', 'transient', 'transient', 'success'])
             self.assertEqual(provider.used_today, 0)
 
