@@ -4,7 +4,7 @@
 from collections import defaultdict
 from decimal import Decimal
 
-from sql import Literal, Null
+from sql import Null
 from sql.aggregate import Count, Sum
 from sql.conditionals import Case, Coalesce
 
@@ -157,8 +157,9 @@ class Snapshot(metaclass=PoolMeta):
         done = (inspection.state == 'done') & (inspection.done_date <= date)
         cursor.execute(*inspection.select(
                 inspection.institution,
-                Count(Literal('*')),
-                Sum(Case((done, 1), else_=0)),
+                Count(inspection.id),
+                # typed columns only: PostgreSQL cannot type a lone parameter
+                Count(Case((done, inspection.id))),
                 where=(inspection.company == company.id)
                 & (inspection.due_date >= period_start)
                 & (inspection.due_date <= date),
