@@ -372,6 +372,13 @@ class Workflow(Sao):
         "The digits of the value the field name shows (amounts)"
         return re.sub(r'\D', '', self.value(name))
 
+    def expect_digits(self, name, digits):
+        """Wait until the field name shows an amount of exactly digits (the
+        form may still be loading the record)"""
+        widget = self.form.locator(f'input[name="{name}"]').first
+        expect(widget).to_have_value(
+            re.compile(r'^\D*' + r'\D*'.join(digits) + r'\D*$'))
+
     def _choose(self, dialog, text):
         """Choose in the search dialog the record of the row showing text
         (or the first one if none shows it)"""

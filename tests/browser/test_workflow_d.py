@@ -95,7 +95,7 @@ def test_compensation_tiers_and_recovery(sao, tryton_server):
     # the compensation shows what was recovered and the re-guarantor's part
     user.open('reguarantee_base.menu_compensation')
     user.find_record(project)
-    assert user.digits('recovered_amount') == f'{RECOVERED}00'
-    assert user.digits('recovered_reguarantor_amount') == REGUARANTOR_PART
+    user.expect_digits('recovered_amount', f'{RECOVERED}00')
+    user.expect_digits('recovered_reguarantor_amount', REGUARANTOR_PART)
     user.snapshot('compensation-recovered')
     user.logout()
