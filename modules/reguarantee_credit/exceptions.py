@@ -9,10 +9,6 @@ class CreditConfigurationError(UserError):
     pass
 
 
-class ExchangeAccessError(AccessError):
-    pass
-
-
 class LookupAccessError(AccessError):
     pass
 

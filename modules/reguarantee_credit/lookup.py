@@ -17,6 +17,7 @@ from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.modules.currency.fields import Monetary
+from trytond.modules.reguarantee_base.exchange import ExchangeLogMixin
 from trytond.modules.reguarantee_base.model import (
     PrevalidatedMixin, create_in_bulk)
 from trytond.pool import Pool, PoolMeta
@@ -25,7 +26,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .client import fetch_reports
-from .exceptions import ExchangeAccessError, LookupAccessError
+from .exceptions import LookupAccessError
 from .provider import BUSINESSES
 
 logger = logging.getLogger(__name__)
@@ -626,15 +627,11 @@ class Request(PrevalidatedMixin, ModelSQL, ModelView):
         "Log the exchanges in a transaction of their own"
         pool = Pool()
         Exchange = pool.get('reguarantee.credit.exchange')
-        user = Transaction().user
-        now = dt.datetime.now()
         vlist = [{
+                **Exchange.get_exchange_values(answer),
                 'provider': provider.id,
                 'request': request.id,
-                'date': now,
-                'user': user,
                 'outcome': answer.outcome,
-                **answer.log_values(),
                 } for request, answer in zip(requests, answers)]
         # SQLite has one connection: there the log commits the current
         # transaction too, which has written nothing yet (see send)
@@ -729,7 +726,7 @@ class Request(PrevalidatedMixin, ModelSQL, ModelView):
         return lookups
 
 
-class Exchange(ModelSQL, ModelView):
+class Exchange(ExchangeLogMixin, ModelSQL, ModelView):
     __name__ = 'reguarantee.credit.exchange'
 
     provider = fields.Many2One(
@@ -738,17 +735,6 @@ class Exchange(ModelSQL, ModelView):
     request = fields.Many2One(
         'reguarantee.credit.request', "Request", readonly=True,
         ondelete='RESTRICT')
-    date = fields.DateTime("Date", required=True, readonly=True)
-    user = fields.Many2One('res.user', "User", readonly=True)
-    method = fields.Char("Method", readonly=True)
-    url = fields.Char("URL", readonly=True)
-    idempotency_key = fields.Char("Idempotency Key", readonly=True)
-    request_body = fields.Text("Request Body", readonly=True)
-    status_code = fields.Integer("HTTP Status", readonly=True)
-    response_body = fields.Text("Response", readonly=True)
-    error = fields.Text("Error", readonly=True)
-    duration = fields.Float(
-        "Duration (ms)", digits=(16, 1), readonly=True)
     outcome = fields.Selection([
             ('success', "Success"),
             ('transient', "Transient Failure"),
@@ -760,7 +746,6 @@ class Exchange(ModelSQL, ModelView):
         super().__setup__()
         t = cls.__table__()
         cls._sql_indexes.add(Index(t, (t.request, Index.Range())))
-        cls._order = [('date', 'DESC'), ('id', 'DESC')]
 
     @classmethod
     def view_attributes(cls):
@@ -772,14 +757,6 @@ class Exchange(ModelSQL, ModelView):
 
     def get_rec_name(self, name):
         return f'{self.method} {self.url} {self.status_code or ""}'
-
-    @classmethod
-    def check_modification(cls, mode, exchanges, values=None, external=False):
-        super().check_modification(
-            mode, exchanges, values=values, external=external)
-        if mode in {'write', 'delete'}:
-            raise ExchangeAccessError(gettext(
-                    'reguarantee_credit.msg_exchange_read_only'))
 
 
 class RiskSignal(metaclass=PoolMeta):

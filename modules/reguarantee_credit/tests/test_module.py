@@ -10,10 +10,10 @@ from simulators.server import Simulator
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
+from trytond.modules.reguarantee_base.exceptions import ExchangeLogAccessError
 from trytond.modules.reguarantee_base.tests import ZhCNTranslationTestMixin
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
-from trytond.modules.reguarantee_credit.exceptions import (
-    ExchangeAccessError, ScreeningFileError)
+from trytond.modules.reguarantee_credit.exceptions import ScreeningFileError
 from trytond.modules.reguarantee_credit.tests.tools import (
     application_rows, create_institution, create_provider)
 from trytond.pool import Pool
@@ -178,7 +178,7 @@ class ReguaranteeCreditTestCase(
             with Transaction().set_context(_check_access=True):
                 with self.assertRaises(AccessError):
                     Lookup.write([second], {'lawsuit_count': 0})
-            with self.assertRaises(ExchangeAccessError):
+            with self.assertRaises(ExchangeLogAccessError):
                 Exchange.delete([exchange])
 
     @with_transaction()
