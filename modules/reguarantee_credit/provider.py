@@ -9,6 +9,7 @@ from trytond.i18n import gettext
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.configuration import get_secret
+from trytond.modules.reguarantee_base.http_client import retry_delay
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
@@ -176,7 +177,6 @@ class Provider(DeactivableMixin, ModelSQL, ModelView):
 
     def get_retry_delay(self, attempts, retry_after=None):
         "Return the seconds to wait after the attempts-th failure"
-        from trytond.modules.reguarantee_base.http_client import retry_delay
         return retry_delay(self.retry_delay, attempts, retry_after)
 
     @classmethod
