@@ -4,7 +4,6 @@
 from collections import defaultdict
 from decimal import Decimal
 
-from sql import Null
 from sql.aggregate import Count, Sum
 from sql.conditionals import Case, Coalesce
 
@@ -12,7 +11,7 @@ from trytond.model import fields
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_risk.configuration import RATE_DIGITS
 from trytond.modules.reguarantee_risk.indicator import (
-    ACCEPTED_STATES, PAID_STATES, ratio, to_decimal)
+    in_force_where, ratio, to_decimal)
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
@@ -102,22 +101,16 @@ class Snapshot(metaclass=PoolMeta):
         """Return per institution and classification on the date the
         guarantee and re-guaranteed balances of the projects in force
 
-        The projects in force are those of in_force_query of
+        The projects in force are those of in_force_where of
         reguarantee_risk's indicator; the classification on the date is
         the one of the latest change approved by then, normal without."""
         pool = Pool()
         Change = pool.get('reguarantee.classification.change')
-        Compensation = pool.get('reguarantee.compensation')
         Project = pool.get('reguarantee.project')
         project = Project.__table__()
-        compensation = Compensation.__table__()
         change = Change.__table__()
         cursor = Transaction().connection.cursor()
 
-        paid = compensation.select(
-            compensation.project,
-            where=compensation.state.in_(PAID_STATES)
-            & (compensation.payment_date <= date))
         level = change.select(
             change.to_level,
             where=(change.project == project.id)
@@ -130,12 +123,7 @@ class Snapshot(metaclass=PoolMeta):
             Coalesce(level, 'normal').as_('level'),
             Coalesce(project.guarantee_amount, 0).as_('guarantee'),
             Coalesce(project.reguaranteed_amount, 0).as_('reguaranteed'),
-            where=(project.company == company.id)
-            & project.state.in_(ACCEPTED_STATES)
-            & (project.start_date <= date)
-            & ((project.filing_date == Null) | (project.filing_date <= date))
-            & ((project.release_date == Null) | (project.release_date > date))
-            & ~project.id.in_(paid))
+            where=in_force_where(project, company.id, date))
         cursor.execute(*lines.select(
                 lines.institution, lines.level,
                 Sum(lines.guarantee), Sum(lines.reguaranteed),
