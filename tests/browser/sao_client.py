@@ -156,6 +156,9 @@ class Sao:
         page = self.page
         page.goto(self.url)
         page.locator('#login').wait_for()
+        # sao shows the database field once it has the list of databases;
+        # a login sent before has no database and sao silently ignores it
+        page.locator('#database:visible').wait_for()
         databases = page.locator('select#database:visible')
         if self.database and databases.count():
             databases.select_option(self.database)

@@ -109,6 +109,8 @@ def totp_page(request, browser):
 def login(page, url, password, code, user='admin'):
     page.goto(url)
     page.locator('#login').wait_for()
+    # a login sent before sao knows the databases is silently ignored
+    page.locator('#database:visible').wait_for()
     page.locator('#login').fill(user)
     page.locator('#login').press('Enter')
     entry = page.locator('#ask-dialog-entry')
