@@ -63,7 +63,7 @@ log "running the browser tests (chromium: $CHROMIUM)"
 # pytest runs in the background so that a TERM/INT reaches this script at
 # once: it is passed on to pytest (which then stops its fixtures: trytond and
 # chromium) and the EXIT trap stops trytond should pytest not have.
-"$VPY" -m pytest tests/browser -ra -p no:cacheprovider "$@" &
+"$VPY" -m pytest tests/browser -ra --durations=20 -p no:cacheprovider "$@" &
 PYTEST_PID=$!
 trap 'kill -TERM "$PYTEST_PID" 2>/dev/null; wait "$PYTEST_PID"; exit 130' \
     INT TERM

@@ -4,12 +4,15 @@
 # Stages, in order:
 #   install      scripts/install.sh (aborts the run when it fails)
 #   lint         flake8 and isort --check on the Python folders
-#   sqlite:<m>   each module's unittest + scenario doctests on SQLite
-#   pytest       the cross-module tests in tests/ (not tests/browser)
-#   failover     tests/test_failover.py: a synchronous standby promoted
-#                while projects are submitted (scripts/pg-standby.sh)
-#   postgresql:<m>  the module tests again on a throwaway PostgreSQL
-#   browser      scripts/browser-test.sh, when it exists
+#   then two lanes at the same time (one per core), the second's lines
+#   printed when both are done:
+#     sqlite:<m>   each module's unittest + scenario doctests on SQLite
+#     pytest       the cross-module tests in tests/ (not tests/browser)
+#   and
+#     failover     tests/test_failover.py: a synchronous standby promoted
+#                  while projects are submitted (scripts/pg-standby.sh)
+#     postgresql:<m>  the module tests again on a throwaway PostgreSQL
+#   browser      scripts/browser-test.sh, when it exists (alone)
 # The last line printed is "N passed, M failed", counting stages.  Each
 # stage's output goes to var/test-logs/<stage>.log and is shown when the
 # stage fails.  A module stage is scripts/module-test.sh (see there for the
@@ -38,8 +41,14 @@ FAILED_STAGES=()
 START=$SECONDS
 PG_TMPDIR=
 STAGE_PID=
+LANE_PID=
 
 cleanup() {
+    if [ -n "${LANE_PID:-}" ] && kill -0 "$LANE_PID" 2>/dev/null; then
+        kill -TERM "$LANE_PID" 2>/dev/null
+        wait "$LANE_PID" 2>/dev/null
+        LANE_PID=
+    fi
     if [ -n "$STAGE_PID" ] && kill -0 "$STAGE_PID" 2>/dev/null; then
         kill -TERM "$STAGE_PID" 2>/dev/null
         wait "$STAGE_PID" 2>/dev/null
@@ -156,52 +165,101 @@ if ! skipped lint; then
         "$VPY" "${LINT_DIRS[@]}"
 fi
 
-# --- module tests on SQLite --------------------------------------------------
-if ! skipped sqlite; then
-    for module in $(modules); do
-        stage "sqlite:$module" env -u DB_CACHE -u DB_NAME \
-            TRYTOND_DATABASE__URI=sqlite:// \
-            "$ROOT/scripts/module-test.sh" "$module" -v
-    done
-fi
+# The SQLite lane (module tests, then pytest) and the PostgreSQL lane
+# (failover, then the module tests on PostgreSQL) are independent: they run
+# at the same time, one on each core; the PostgreSQL lane's result lines
+# are printed when both are done.
 
-# --- cross-module tests (pytest) ---------------------------------------------
-if ! skipped pytest; then
-    if compgen -G "$ROOT/tests/test_*.py" >/dev/null \
-            || compgen -G "$ROOT/tests/*/test_*.py" >/dev/null; then
-        stage pytest bash -c '"$0" -m pytest -q -rfE "$1" \
-            --ignore="$1/browser" --ignore="$1/test_failover.py"; \
-            s=$?; [ $s -eq 5 ] && s=0; exit $s' \
-            "$VPY" "$ROOT/tests"
-    fi
-fi
-
-# --- failover to the synchronous standby (tests/test_failover.py) ------------
-# Its own stage: two PostgreSQL clusters and a database to initialise
-# (about two minutes).
-if ! skipped failover; then
-    stage failover "$VPY" -m pytest -q -rfE -s "$ROOT/tests/test_failover.py"
-fi
-
-# --- module tests on PostgreSQL ----------------------------------------------
-if ! skipped postgresql; then
-    mkdir -p "$LOGS"
-    if PG_OUT=$("$ROOT/scripts/pg.sh" start 2>"$LOGS/postgresql-cluster.log")
-    then
-        eval "$PG_OUT"
-        # DB_CACHE=postgresql://... keeps activated databases as templates
-        # in the throwaway cluster (test_tryton.py: _pg_dump/_pg_restore
-        # "dump_on_template"/"restore_from_template"), shared by the modules.
+sqlite_lane() {
+    # --- module tests on SQLite ----------------------------------------------
+    if ! skipped sqlite; then
         for module in $(modules); do
-            stage "postgresql:$module" env -u DB_CACHE -u DB_NAME \
-                TRYTOND_DATABASE__URI="$PG_URI" PG_BINDIR="$PG_BINDIR" \
+            stage "sqlite:$module" env -u DB_CACHE -u DB_NAME \
+                TRYTOND_DATABASE__URI=sqlite:// \
                 "$ROOT/scripts/module-test.sh" "$module" -v
         done
-        cleanup
-    else
-        cat "$LOGS/postgresql-cluster.log" >&2
-        stage postgresql false
     fi
+
+    # --- cross-module tests (pytest) -----------------------------------------
+    if ! skipped pytest; then
+        if compgen -G "$ROOT/tests/test_*.py" >/dev/null \
+                || compgen -G "$ROOT/tests/*/test_*.py" >/dev/null; then
+            stage pytest bash -c '"$0" -m pytest -q -rfE --durations=10 \
+                "$1" --ignore="$1/browser" --ignore="$1/test_failover.py"; \
+                s=$?; [ $s -eq 5 ] && s=0; exit $s' \
+                "$VPY" "$ROOT/tests"
+        fi
+    fi
+}
+
+postgresql_lane() {
+    # --- failover to the synchronous standby (tests/test_failover.py) --------
+    # Two PostgreSQL clusters and a database to initialise (about a minute).
+    if ! skipped failover; then
+        stage failover "$VPY" -m pytest -q -rfE -s \
+            "$ROOT/tests/test_failover.py"
+    fi
+
+    # --- module tests on PostgreSQL ------------------------------------------
+    if ! skipped postgresql; then
+        mkdir -p "$LOGS"
+        if PG_OUT=$("$ROOT/scripts/pg.sh" start \
+                2>"$LOGS/postgresql-cluster.log"); then
+            eval "$PG_OUT"
+            # DB_CACHE=postgresql://... keeps activated databases as
+            # templates in the throwaway cluster (test_tryton.py: _pg_dump/
+            # _pg_restore "dump_on_template"/"restore_from_template"),
+            # shared by the modules.
+            for module in $(modules); do
+                stage "postgresql:$module" env -u DB_CACHE -u DB_NAME \
+                    TRYTOND_DATABASE__URI="$PG_URI" PG_BINDIR="$PG_BINDIR" \
+                    "$ROOT/scripts/module-test.sh" "$module" -v
+            done
+            cleanup
+        else
+            cat "$LOGS/postgresql-cluster.log" >&2
+            stage postgresql false
+        fi
+    fi
+}
+
+# The PostgreSQL lane in a subshell of its own: its results come back
+# through LANE_RESULT (passed, failed, then the failed stages' names).
+mkdir -p "$LOGS"
+LANE_OUT=$LOGS/postgresql-lane.out
+LANE_RESULT=$LOGS/postgresql-lane.result
+rm -f "$LANE_RESULT"
+(
+    STAGE_PID=
+    PG_TMPDIR=
+    PASSED=0
+    FAILED=0
+    FAILED_STAGES=()
+    trap 'cleanup; echo "$PASSED $FAILED ${FAILED_STAGES[*]}" \
+        > "$LANE_RESULT"' EXIT
+    trap 'exit 130' INT TERM
+    postgresql_lane
+) > "$LANE_OUT" 2>&1 &
+LANE_PID=$!
+sqlite_lane
+wait "$LANE_PID"
+LANE_PID=
+cat "$LANE_OUT"
+if [ -s "$LANE_RESULT" ]; then
+    read -r lane_passed lane_failed lane_stages < "$LANE_RESULT"
+    PASSED=$((PASSED + lane_passed))
+    FAILED=$((FAILED + lane_failed))
+    if [ -n "$lane_stages" ]; then
+        # shellcheck disable=SC2206
+        FAILED_STAGES+=($lane_stages)
+    fi
+else
+    FAILED=$((FAILED + 1))
+    FAILED_STAGES+=("postgresql-lane")
+fi
+if [ -n "${FAIL_FAST:-}" ] && [ "$FAILED" -gt 0 ]; then
+    summary
+    exit 1
 fi
 
 # --- browser tests -----------------------------------------------------------
