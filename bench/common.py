@@ -201,8 +201,9 @@ def create_company():
     return company
 
 
-def create_institutions(company, count, **values):
-    "Create count active institutions GI001… of the company"
+def create_institutions(company, count, values_of=None, **values):
+    """Create count active institutions GI001… of the company, with the
+    values and those values_of(i) returns for the i-th"""
     from trytond.pool import Pool
     Institution = Pool().get('reguarantee.institution')
     today = dt.date.today()
@@ -212,7 +213,7 @@ def create_institutions(company, count, **values):
                 'license_number': f'WD-{i}',
                 'license_expiry': today + dt.timedelta(days=700),
                 'net_assets': Decimal('1000000000'),
-                **(values(i) if callable(values) else values),
+                **values, **(values_of(i) if values_of else {}),
                 } for i in range(1, count + 1)])
     # the workflows are not under test: the states are written directly
     set_state(Institution, 'active')
