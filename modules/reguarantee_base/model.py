@@ -4,12 +4,14 @@
 from decimal import Decimal
 
 from sql import Cast, Column, Flavor, Literal, Null, Select, Table
+from sql.aggregate import Count
 from sql.functions import CurrentTimestamp, Function
 
 from trytond.i18n import gettext
 from trytond.model import EvalEnvironment, fields
 from trytond.pool import Pool
 from trytond.pyson import PYSON, PYSONDecoder, PYSONEncoder
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import ModificationError
@@ -61,6 +63,28 @@ def sequence_values(sequence, count):
         return [
             f'{prefix}{value}{suffix}'
             for value in sequence._get_many(n=count)]
+
+
+def count_by(table, parent, column, records, names, total):
+    """Return the counts of the rows of table per record and value of
+    column, as a Function field's getter of names returns them: the name
+    f'{value}_count' for each value, total for all the rows
+
+    parent is the column of table that points to the records."""
+    cursor = Transaction().connection.cursor()
+    result = {name: {r.id: 0 for r in records} for name in names}
+    for sub_records in grouped_slice(records):
+        cursor.execute(*table.select(
+                parent, column, Count(Literal('*')),
+                where=parent.in_([r.id for r in sub_records]),
+                group_by=[parent, column]))
+        for record_id, value, count in cursor:
+            if total in result:
+                result[total][record_id] += count
+            name = f'{value}_count'
+            if name in result:
+                result[name][record_id] += count
+    return result
 
 
 class SequenceNumberMixin:

@@ -10,7 +10,7 @@ import io
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
-from sql.aggregate import Count, Sum
+from sql.aggregate import Sum
 from sql.conditionals import Coalesce
 
 from trytond.i18n import gettext
@@ -20,7 +20,7 @@ from trytond.model import (
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.borrower import is_valid_borrower_id
 from trytond.modules.reguarantee_base.model import (
-    PrevalidatedMixin, WorkflowGuardMixin, create_in_bulk)
+    PrevalidatedMixin, WorkflowGuardMixin, count_by, create_in_bulk)
 from trytond.modules.reguarantee_base.product import BORROWER_KINDS
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
@@ -174,20 +174,9 @@ class Screening(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
         pool = Pool()
         Line = pool.get('reguarantee.letter.screening.line')
         line = Line.__table__()
-        cursor = Transaction().connection.cursor()
-        result = {n: {s.id: 0 for s in screenings} for n in names}
-        for sub in grouped_slice(screenings, IN_MAX):
-            cursor.execute(*line.select(
-                    line.screening, line.result, Count(line.id),
-                    where=line.screening.in_([s.id for s in sub]),
-                    group_by=[line.screening, line.result]))
-            for screening, result_, count in cursor:
-                if 'line_count' in result:
-                    result['line_count'][screening] += count
-                name = f'{result_}_count'
-                if name in result:
-                    result[name][screening] += count
-        return result
+        return count_by(
+            line, line.screening, line.result, screenings, names,
+            'line_count')
 
     @classmethod
     @ModelView.button

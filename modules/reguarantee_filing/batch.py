@@ -8,12 +8,11 @@ import uuid
 from collections import defaultdict
 
 from sql import Column, Literal
-from sql.aggregate import Count
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.modules.reguarantee_base.model import (
-    NullEmptyTextMixin, WorkflowGuardMixin, create_in_bulk)
+    NullEmptyTextMixin, WorkflowGuardMixin, count_by, create_in_bulk)
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice
@@ -177,22 +176,9 @@ class Batch(
         pool = Pool()
         Record = pool.get('reguarantee.filing.record')
         record = Record.__table__()
-        cursor = Transaction().connection.cursor()
-        result = {name: defaultdict(int) for name in names}
-        for sub_batches in grouped_slice(batches, 1000):
-            cursor.execute(*record.select(
-                    record.batch, record.state, Count(record.id),
-                    where=record.batch.in_([b.id for b in sub_batches]),
-                    group_by=[record.batch, record.state]))
-            for batch_id, state, count in cursor:
-                if 'record_count' in result:
-                    result['record_count'][batch_id] += count
-                name = f'{state}_count'
-                if name in result:
-                    result[name][batch_id] += count
-        return {
-            name: {b.id: values[b.id] for b in batches}
-            for name, values in result.items()}
+        return count_by(
+            record, record.batch, record.state, batches, names,
+            'record_count')
 
     @classmethod
     def update_fund_states(cls, projects):
