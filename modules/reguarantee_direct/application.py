@@ -320,9 +320,7 @@ class Application(
                 self.on_change_with_secured_value() / self.amount).quantize(
                 Decimal('0.0001'))
 
-    @fields.depends(
-        'amount', 'term_months', 'product', '_parent_product.fee_rate',
-        'company')
+    @fields.depends('amount', 'term_months', 'product', 'company')
     def on_change_with_fee_amount(self, name=None):
         return self.compute_fee_amount()
 
@@ -381,7 +379,7 @@ class Application(
                 'number', 'investigator', 'rejection_reason',
                 'contract_number', 'contract_date', 'letter_number',
                 'letter_date', 'loan_number', 'loan_date', 'loan_amount',
-                'start_date', 'end_date', 'release_date']:
+                'start_date', 'end_date', 'release_date', 'history']:
             default.setdefault(name, None)
         default.setdefault('application_date', cls.default_application_date())
         default.setdefault('state', 'draft')

@@ -62,19 +62,19 @@ class Configuration(metaclass=PoolMeta):
     @classmethod
     def default_direct_application_sequence(cls, **pattern):
         return cls.multivalue_model(
-            'direct_application_sequence').default_direct_sequence(
+            'direct_application_sequence')._default_direct_sequence(
             'direct_application_sequence')
 
     @classmethod
     def default_direct_contract_sequence(cls, **pattern):
         return cls.multivalue_model(
-            'direct_contract_sequence').default_direct_sequence(
+            'direct_contract_sequence')._default_direct_sequence(
             'direct_contract_sequence')
 
     @classmethod
     def default_direct_letter_sequence(cls, **pattern):
         return cls.multivalue_model(
-            'direct_letter_sequence').default_direct_sequence(
+            'direct_letter_sequence')._default_direct_sequence(
             'direct_letter_sequence')
 
 
@@ -90,18 +90,18 @@ class ConfigurationCompany(metaclass=PoolMeta):
 
     @classmethod
     def default_direct_application_sequence(cls):
-        return cls.default_direct_sequence('direct_application_sequence')
+        return cls._default_direct_sequence('direct_application_sequence')
 
     @classmethod
     def default_direct_contract_sequence(cls):
-        return cls.default_direct_sequence('direct_contract_sequence')
+        return cls._default_direct_sequence('direct_contract_sequence')
 
     @classmethod
     def default_direct_letter_sequence(cls):
-        return cls.default_direct_sequence('direct_letter_sequence')
+        return cls._default_direct_sequence('direct_letter_sequence')
 
     @classmethod
-    def default_direct_sequence(cls, field):
+    def _default_direct_sequence(cls, field):
         "Return the id of the default sequence of the field"
         pool = Pool()
         ModelData = pool.get('ir.model.data')
