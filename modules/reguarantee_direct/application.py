@@ -302,10 +302,7 @@ class Application(
     def on_change_with_currency(self, name=None):
         return self.company.currency if self.company else None
 
-    @fields.depends(
-        'counter_guarantees', 'company',
-        'counter_guarantees.kind', 'counter_guarantees.appraised_value',
-        'counter_guarantees.pledge_rate')
+    @fields.depends('counter_guarantees', 'company')
     def on_change_with_secured_value(self, name=None):
         currency = self.company.currency if self.company else None
         return sum(
