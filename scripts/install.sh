@@ -30,7 +30,7 @@ SAO_VERSION=${SAO_VERSION:-8.0}
 SAO_DIR=$ROOT/var/sao
 MODULES=(reguarantee_base reguarantee_cms reguarantee_api reguarantee_fees
     reguarantee_risk reguarantee_filing reguarantee_review
-    reguarantee_monitoring reguarantee_credit
+    reguarantee_monitoring reguarantee_direct reguarantee_credit
     authentication_totp)
 START=$SECONDS
 

@@ -1,0 +1,287 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+"""The demo data of the direct guarantee business (reguarantee_direct),
+loaded by demo_data.py after the review committee's
+
+Two products: small-micro financing guarantees (1.5 % a year, a risk
+committee user approves too above 3,000,000) and letters of guarantee
+(bid, performance, advance payment; 0.8 % a year).  Applications in every
+state of the workflow: a draft, one under investigation, one waiting for
+the upcoming direct-guarantee committee meeting, and those a closed
+meeting decided: one rejected, one approved, one contracted waiting for
+the bank's loan, one in force (loan confirmed), one released, and two
+letters of guarantee issued and in force, whose printed letter is
+attached.  Idempotent like demo_data.py, whose helpers it is given: once
+the closed meeting exists nothing is done again."""
+import datetime
+from decimal import Decimal
+
+#: The products: code, name, values
+PRODUCTS = [
+    ('ZB-XW', '小微企业融资担保', {
+            'fee_rate': Decimal('0.015'), 'fee_schedule': 'upfront',
+            'kinds': ['financing'],
+            'borrower_kinds': ['enterprise', 'individual_business', 'farmer'],
+            'max_amount': Decimal('10000000'), 'max_term_months': 36,
+            'min_coverage': Decimal('0.5'),
+            'approval_level2_amount': Decimal('3000000'),
+            'approval_level3_amount': Decimal('8000000'),
+            }),
+    ('ZB-BH', '非融资性保函', {
+            'fee_rate': Decimal('0.008'), 'fee_schedule': 'upfront',
+            'kinds': ['bid', 'performance', 'advance_payment'],
+            'max_amount': Decimal('20000000'), 'max_term_months': 24,
+            'min_coverage': Decimal('0.1'),
+            'approval_level2_amount': Decimal('5000000'),
+            }),
+    ]
+#: The applicants: name, kind, identity serial, industry, region
+APPLICANTS = [
+    ('合肥智联电子科技有限公司', 'enterprise', 601, 'C3982', '340100'),
+    ('芜湖长江建设工程有限公司', 'enterprise', 602, 'E4813', '340200'),
+    ('六安绿源茶业有限公司', 'enterprise', 603, 'A0164', '341500'),
+    ('合肥市包河区张记五金店', 'individual_business', 604, 'F5274', '340100'),
+    ]
+BENEFICIARIES = ['合肥市公共资源交易中心', '安徽省交通控股集团有限公司']
+#: A mortgage securing 70 % of a property appraised at value
+MORTGAGE = {
+    'kind': 'mortgage', 'pledge_rate': Decimal('0.7'),
+    'registration_number': '皖(2026)合肥市不动产证明第%07d号',
+    }
+#: The applications, found again by purpose: purpose, product, applicant
+#: serial, kind, bank or beneficiary index, amount, term (months),
+#: appraised value of the mortgage (or the deposit of a letter), target
+APPLICATIONS = [
+    ('购置数控加工设备', 'ZB-XW', 601, 'financing', 0,
+        Decimal('1500000'), 24, Decimal('2400000'), 'draft'),
+    ('春茶收购流动资金', 'ZB-XW', 603, 'financing', 1,
+        Decimal('800000'), 12, Decimal('1500000'), 'investigating'),
+    ('门店扩张及备货', 'ZB-XW', 604, 'financing', 0,
+        Decimal('500000'), 12, Decimal('900000'), 'reviewing'),
+    ('偿还民间借贷', 'ZB-XW', 604, 'financing', 1,
+        Decimal('1200000'), 12, Decimal('1000000'), 'rejected'),
+    ('智能终端生产线技改', 'ZB-XW', 601, 'financing', 0,
+        Decimal('4500000'), 36, Decimal('7000000'), 'approved'),
+    ('茶园基地建设', 'ZB-XW', 603, 'financing', 1,
+        Decimal('2000000'), 24, Decimal('3200000'), 'contracted'),
+    ('原材料采购', 'ZB-XW', 601, 'financing', 0,
+        Decimal('3000000'), 12, Decimal('5000000'), 'in_force'),
+    ('年度经营周转', 'ZB-XW', 603, 'financing', 0,
+        Decimal('1000000'), 12, Decimal('1800000'), 'released'),
+    ('合肥市某道路工程施工投标', 'ZB-BH', 602, 'bid', 0,
+        Decimal('800000'), 6, Decimal('100000'), 'in_force'),
+    ('G3京台高速某标段施工履约', 'ZB-BH', 602, 'performance', 1,
+        Decimal('6000000'), 24, Decimal('1200000'), 'in_force'),
+    ]
+#: The committee's votes: target → vote of every member
+VOTES = {'rejected': 'reject'}
+CLOSED = ('2026年第1次直保评审会', -7)
+UPCOMING = ('2026年第2次直保评审会', 7)
+#: The members (demo_review.py puts them in the committee): login, voting
+MEMBERS = [
+    ('committee', True), ('risk1', True), ('risk2', True),
+    ('business', False)]
+#: The states an application passes after the committee
+AFTER_REVIEW = ['approved', 'contracted', 'in_force', 'released']
+
+
+def setup_direct(demo):
+    "demo: the running demo_data module (its connections and helpers)"
+    from proteus import Report, Wizard
+    Module = demo.model('ir.module')
+    if not Module.find([
+                ('name', '=', 'reguarantee_direct'),
+                ('state', '=', 'activated')]):
+        return
+    Meeting = demo.model('reguarantee.review.meeting', 'risk1')
+    if Meeting.find([('name', '=', CLOSED[0])]):
+        return
+    demo.log("creating the direct guarantees")
+    products = setup_products(demo)
+    applicants = setup_applicants(demo)
+    banks = demo.setup_banks()
+    beneficiaries = setup_beneficiaries(demo)
+
+    Application = demo.model('reguarantee.direct.application', 'business')
+    Product = demo.model('reguarantee.direct.product', 'business')
+    Borrower = demo.model('reguarantee.borrower', 'business')
+    Party = demo.model('party.party', 'business')
+    applications = {}
+    for number, (purpose, code, serial, kind, other, amount, term, value,
+            target) in enumerate(APPLICATIONS, 1):
+        application = Application(
+            applicant=Borrower(applicants[serial].id), kind=kind,
+            product=Product(products[code].id), amount=amount,
+            term_months=term, purpose=purpose,
+            application_date=demo.TODAY - datetime.timedelta(days=30))
+        if kind == 'financing':
+            application.bank = Party(banks[other].id)
+            mortgage = application.counter_guarantees.new(
+                kind='mortgage', pledge_rate=MORTGAGE['pledge_rate'])
+            mortgage.owner = applicants[serial].name
+            mortgage.description = "法定代表人名下住宅房产"
+            mortgage.appraised_value = value
+            mortgage.registration_number = (
+                MORTGAGE['registration_number'] % number)
+            mortgage.registration_date = demo.TODAY - datetime.timedelta(
+                days=10)
+            guarantor = application.counter_guarantees.new(kind='personal')
+            guarantor.owner = "法定代表人及其配偶"
+            guarantor.description = "连带责任保证"
+        else:
+            application.beneficiary = Party(beneficiaries[other].id)
+            application.counter_guarantees.new(
+                kind='deposit', owner=applicants[serial].name,
+                appraised_value=value, pledge_rate=Decimal(1),
+                description="存入保证金专户")
+        application.save()
+        if target != 'draft':
+            application.click('investigate')
+        if target not in {'draft', 'investigating'}:
+            application.dd_operations = (
+                f"{applicants[serial].name}经营正常，近三年营业收入稳定增长。")
+            application.dd_finances = "资产负债率低于60%，征信记录无不良。"
+            application.dd_repayment_source = (
+                "第一还款来源为经营现金流，第二还款来源为反担保措施。")
+            application.dd_conclusion = (
+                'not_recommended' if target == 'rejected' else 'recommended')
+            application.dd_opinion = "同意提交评审会审议。"
+            application.save()
+        applications[purpose] = (application, target)
+
+    User = demo.model('res.user', 'risk1')
+    users = {
+        login: User.find([('login', '=', login)])[0]
+        for login, _ in MEMBERS}
+
+    def new_meeting(name, days):
+        meeting = Meeting(
+            name=name, date=demo.TODAY + datetime.timedelta(days=days),
+            location="公司三楼会议室", chair=users[MEMBERS[0][0]])
+        for login, voting in MEMBERS:
+            meeting.members.new(user=users[login], voting=voting)
+        return meeting
+
+    # the applications the closed meeting decided
+    decided = [
+        (a, t) for a, t in applications.values()
+        if t in AFTER_REVIEW + ['rejected']]
+    for application, _ in decided:
+        application.click('review')
+    closed = new_meeting(*CLOSED)
+    for application, _ in decided:
+        closed.items.new(
+            origin=demo.browse(application, 'risk1'),
+            presenter=users['business'],
+            description="业务部汇报尽职调查情况。")
+    closed.save()
+    closed.click('convene')
+    for item, (_, target) in zip(closed.items, decided):
+        for login, voting in MEMBERS:
+            if not voting:
+                continue
+            wizard = Wizard(
+                'reguarantee.review.vote.cast',
+                [demo.browse(item, login)], config=demo.as_user(login))
+            wizard.form.vote = VOTES.get(target, 'approve')
+            wizard.execute('cast')
+    closed = demo.browse(closed, 'risk1')
+    closed.click('close')
+
+    # the upcoming meeting takes the application sent to it
+    upcoming = new_meeting(*UPCOMING)
+    upcoming.save()
+    for application, target in applications.values():
+        if target == 'reviewing':
+            application.click('review')
+
+    for application, target in decided:
+        if target == 'rejected':
+            application = demo.browse(application, 'risk1')
+            application.rejection_reason = "评审会否决：借款用途不合规。"
+            application.click('reject')
+            continue
+        for login in ['risk1', 'committee']:
+            application = demo.click(application, 'approve', login)
+            if application.state != 'reviewing':
+                break
+        if target == 'approved':
+            continue
+        application = demo.click(application, 'contract', 'business')
+        if application.kind == 'financing' and target != 'contracted':
+            application = demo.browse(application, 'business')
+            application.loan_number = f'HSB-ZB-{application.id:05d}'
+            application.loan_date = application.contract_date
+            application.loan_amount = application.amount
+            application.click('confirm_loan')
+        if target == 'released':
+            application = demo.click(application, 'release', 'business')
+        if application.kind != 'financing':
+            attach_letter(demo, Report, application)
+
+    for application, target in applications.values():
+        application = demo.browse(application, 'admin')
+        if application.state != target:
+            raise RuntimeError(
+                f"direct application {application.purpose} is "
+                f"{application.state}, expected {target}")
+
+
+def attach_letter(demo, Report, application):
+    "Attach the printed letter of guarantee to the application"
+    Attachment = demo.model('ir.attachment', 'business')
+    letter = Report(
+        'reguarantee.direct.application.letter',
+        config=demo.as_user('business'))
+    ext, content, _, _ = letter.execute(
+        [demo.browse(application, 'business')], {})
+    Attachment(
+        resource=demo.browse(application, 'business'),
+        name=f'保函{application.letter_number}.{ext}',
+        data=content).save()
+
+
+def setup_products(demo):
+    Product = demo.model('reguarantee.direct.product', 'manager')
+    result = {}
+    for code, name, values in PRODUCTS:
+        found = Product.find([('code', '=', code)])
+        if found:
+            product, = found
+        else:
+            product = Product(code=code, name=name, **values)
+            product.save()
+        result[code] = product
+    return result
+
+
+def setup_applicants(demo):
+    Borrower = demo.model('reguarantee.borrower', 'business')
+    result = {}
+    for name, kind, serial, industry, region in APPLICANTS:
+        id_number = demo.make_uscc(region, serial)
+        found = Borrower.find([('id_number', '=', id_number)])
+        if found:
+            borrower = found[0]
+        else:
+            borrower = Borrower(
+                name=name, kind=kind, id_number=id_number,
+                industry=industry, region=region)
+            borrower.save()
+        result[serial] = borrower
+    return result
+
+
+def setup_beneficiaries(demo):
+    Party = demo.model('party.party', 'business')
+    result = []
+    for name in BENEFICIARIES:
+        found = Party.find([('name', '=', name)])
+        if found:
+            party = found[0]
+        else:
+            party = Party(name=name)
+            party.save()
+        result.append(party)
+    return result
