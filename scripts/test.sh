@@ -24,6 +24,7 @@
 #                     sqlite, pytest, failover, postgresql, browser)
 #   FAIL_FAST=1       stop at the first failed stage
 #   STAGE_TIMEOUT=900 seconds before a stage is killed
+#   BROWSER_TIMEOUT=2400  the same for the browser stage
 #   VERBOSE=1         stream every stage's output instead of logging it
 set -uo pipefail
 LOG_TAG=test
@@ -34,6 +35,7 @@ cd "$ROOT"
 VPY=$ROOT/.venv/bin/python
 LOGS=$ROOT/var/test-logs
 STAGE_TIMEOUT=${STAGE_TIMEOUT:-900}
+BROWSER_TIMEOUT=${BROWSER_TIMEOUT:-2400}
 SKIP=" ${SKIP:-} "
 PASSED=0
 FAILED=0
@@ -265,7 +267,10 @@ fi
 # --- browser tests -----------------------------------------------------------
 if ! skipped browser; then
     if [ -f "$ROOT/scripts/browser-test.sh" ]; then
-        stage browser bash "$ROOT/scripts/browser-test.sh"
+        # the crawl alone opens every screen of every role: a stage of
+        # its own size
+        STAGE_TIMEOUT=$BROWSER_TIMEOUT stage browser \
+            bash "$ROOT/scripts/browser-test.sh"
     else
         echo "== browser                          skipped" \
             "(scripts/browser-test.sh not found)"

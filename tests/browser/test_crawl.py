@@ -554,7 +554,8 @@ def crawl_in_thread(server, login, password, role):
         finally:
             browser.close()
     figure = (login, role, crawler.screens, len(crawler.problems),
-        time.monotonic() - start)
+        time.monotonic() - start,
+        sum(t[1] for t in crawler.timings), sum(t[2] for t in crawler.timings))
     return (figure,
         [(login, screen, message) for screen, message in crawler.problems],
         [(login, screen, message) for screen, message in crawler.notes])
@@ -578,9 +579,10 @@ def test_crawl_every_screen(tryton_server):
         f"{sum(f[2] for f in figures)} screens in {total:.0f} s "
         f"(language {LANGUAGE}, chromium {CHROMIUM}); screenshots in "
         f"{SCREENSHOTS}")
-    for login, role, screens, failed, seconds in figures:
+    for login, role, screens, failed, seconds, opening, shots in figures:
         print(f"[crawl]   {login:<11} {screens:4d} screens {failed:3d} "
-            f"problems {seconds:5.0f} s  {role}")
+            f"problems {seconds:5.0f} s (opening {opening:4.0f} s, "
+            f"screenshots {shots:4.0f} s)  {role}")
     for login, screen, message in notes:
         print(f"[crawl] note: {login}: {screen}: {message}")
     report = '\n'.join(
