@@ -130,7 +130,7 @@ class ReviewReport(ModelSQL, ModelView):
             ('item_version_unique', Unique(t, t.item, t.version),
                 'reguarantee_credit.msg_review_report_version_unique'),
             ]
-        cls._order = [('item', 'DESC'), ('version', 'DESC')]
+        cls._order = [('item', 'DESC'), ('version', 'DESC'), ('id', 'DESC')]
 
     def get_meeting(self, name):
         return self.item.meeting.id
