@@ -9,7 +9,11 @@ scripts/demo.sh (DEMO_CREDIT_URL; its token is the server's configuration,
 TRYTOND_REGUARANTEE__CREDIT_TOKEN), gives one demo borrower an enforcement
 record and another a lawsuit at the provider, asks a look-up of every
 registered borrower and screens a batch of four letter applications as the
-business user; the queue worker sends the look-ups when it starts."""
+business user; the queue worker sends the look-ups when it starts.
+
+setup_review_report (after demo_review.py) sends at once the look-up of the
+borrower of the upcoming committee meeting's item, as the worker would, and
+generates its review report as the presenter (the business user)."""
 import datetime as dt
 import os
 from decimal import Decimal
@@ -83,3 +87,58 @@ def setup_credit(demo):
             start_date=today, end_date=end)
     screening.save()
     screening.click('screen')
+
+
+#: The presenter's opinion written in the demo review report
+REVIEW_OPINION = (
+    "借款人经营正常，近三年销售收入稳定增长；反担保措施为实际控制人个人连带"
+    "责任保证。\n建议同意再担保，保后重点关注借款人涉诉及现金流情况。")
+
+
+def setup_review_report(demo):
+    """Generate the review report of the upcoming meeting's item from its
+    project and the borrower's look-up"""
+    from demo_review import UPCOMING
+
+    from proteus import Wizard
+    Module = demo.model('ir.module')
+    if not Module.find([
+                ('name', '=', 'reguarantee_credit'),
+                ('state', '=', 'activated')]):
+        return
+    Item = demo.model('reguarantee.review.item', 'business')
+    items = Item.find([
+            ('meeting.name', '=', UPCOMING[0]),
+            ('review_reports', '=', None),
+            ])
+    if not items:
+        return
+    borrowers = [i.borrower for i in items if i.borrower]
+    if os.environ.get('DEMO_CREDIT_URL') and borrowers:
+        send_lookups(demo, borrowers)
+    demo.log("generating the review report of %d committee items"
+        % len(items))
+    for item in items:
+        # without a look-up (no provider), the report says so
+        wizard = Wizard(
+            'reguarantee.review.report.generate', [item],
+            config=demo.as_user('business'),
+            context={'_skip_warnings': True})
+        wizard.form.opinion = REVIEW_OPINION
+        wizard.execute('generate')
+
+
+def send_lookups(demo, borrowers):
+    """Send the pending look-up requests of the borrowers now, as the queue
+    worker (started after the demo data) would"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    subjects = [f'reguarantee.borrower,{b.id}' for b in borrowers]
+    with Transaction().start(demo._OPTIONS['database'], 0) as transaction:
+        Request = Pool().get('reguarantee.credit.request')
+        requests = Request.search([
+                ('subject', 'in', subjects),
+                ('state', '=', 'pending'),
+                ])
+        Request.send(requests)
+        transaction.commit()

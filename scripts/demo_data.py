@@ -946,6 +946,7 @@ def setup_demo(company):
     from demo_credit import setup_credit
     setup_credit(sys.modules[__name__])
     __import__('demo_review').setup_review(sys.modules[__name__])
+    __import__('demo_credit').setup_review_report(sys.modules[__name__])
     __import__('demo_monitoring').setup_monitoring(sys.modules[__name__])
     __import__('demo_direct').setup_direct(sys.modules[__name__])
     from demo_integration import setup_integration

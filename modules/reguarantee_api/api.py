@@ -413,9 +413,10 @@ class APIRequest(ModelSQL):
         return hashlib.sha256(text.encode('utf-8')).hexdigest()
 
     @classmethod
-    def answer_once(cls, key, body, function):
+    def answer_once(cls, key, body, function, status=200):
         """Return (status, data, replayed): the answer of function(body),
-        or the answer kept for the key when the user sent it before
+        with status, or the answer kept for the key when the user sent it
+        before
 
         The answer is kept in the transaction of the work it answers: both
         are committed, or neither is."""
@@ -437,7 +438,7 @@ class APIRequest(ModelSQL):
                             microsecond=0).isoformat(sep=' ')))
             return request.status, json.loads(request.response), True
         try:
-            status, data = 200, function(body)
+            data = function(body)
         except APIError as error:
             status, data = error.status, error.as_dict()
         with without_check_access():

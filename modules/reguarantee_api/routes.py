@@ -7,7 +7,12 @@ Every answer of the API is JSON, its errors too ({"code", "message"}):
 json_errors() answers what trytond's decorators would answer as HTML
 (werkzeug's errors, trytond's "Unable to get RPC method" of a failure with
 a JSON body), around with_pool and around with_transaction, so that the
-transaction of a failure is rolled back first."""
+transaction of a failure is rolled back first.
+
+Every route is registered with route(), which gives it the same stack:
+other modules add theirs with it (e.g. reguarantee_credit's letter
+screenings), naming the models they need so that a database where their
+module is not activated answers 404 like any unknown path."""
 import hashlib
 import json
 import logging
@@ -186,27 +191,48 @@ def answer(request, function, *args):
         return json_response(error.as_dict(), error.status)
 
 
-@app.route(PREFIX + '/projects')
-@set_max_request_size(MAX_REQUEST_SIZE)
-@json_errors
-@allow('POST')
-@with_pool
-@json_errors
-@one_request_per_key
-@with_transaction(readonly=False)
-@api_key
+def requires(*models):
+    "Answer 404 when the database lacks one of the models (its module)"
+    def decorator(func):
+        @wraps(func)
+        def wrapper(request, pool, *args, **kwargs):
+            for name in models:
+                try:
+                    pool.get(name)
+                except KeyError:
+                    return error_response(request, 404)
+            return func(request, pool, *args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def route(path, methods, readonly=True, one_per_key=False, models=()):
+    """Register func(request, pool, **arguments of path) as the answer of
+    the API to path (under PREFIX) for the methods, in a transaction as the
+    API key's user; one_per_key: one request of a key at a time (409);
+    models: the models the route needs (404 without them)"""
+    def decorator(func):
+        func = api_key(func)
+        func = with_transaction(readonly=readonly)(func)
+        if one_per_key:
+            func = one_request_per_key(func)
+        if models:
+            func = requires(*models)(func)
+        func = json_errors(func)
+        func = with_pool(func)
+        func = allow(*methods)(func)
+        func = json_errors(func)
+        func = set_max_request_size(MAX_REQUEST_SIZE)(func)
+        return app.route(PREFIX + path)(func)
+    return decorator
+
+
+@route('/projects', ['POST'], readonly=False, one_per_key=True)
 def projects_post(request, pool):
     return answer(request, post_projects, request)
 
 
-@app.route(PREFIX + '/projects/<path:number>')
-@set_max_request_size(MAX_REQUEST_SIZE)
-@json_errors
-@allow('GET', 'HEAD')
-@with_pool
-@json_errors
-@with_transaction(readonly=True)
-@api_key
+@route('/projects/<path:number>', ['GET', 'HEAD'])
 def project_get(request, pool, number):
     return answer(
         request, lambda: (200, get_project(number), {}))

@@ -1,7 +1,7 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
-from trytond.exceptions import UserError
+from trytond.exceptions import UserError, UserWarning
 from trytond.model.exceptions import AccessError, ValidationError
 
 
@@ -18,4 +18,12 @@ class ScreeningError(UserError):
 
 
 class ScreeningFileError(ValidationError):
+    pass
+
+
+class ReviewReportError(UserError):
+    pass
+
+
+class ReviewReportWarning(UserWarning):
     pass

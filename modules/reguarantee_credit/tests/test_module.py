@@ -4,7 +4,9 @@
 import datetime as dt
 import io
 import json
+import zipfile
 from decimal import Decimal
+from xml.etree import ElementTree
 
 from simulators.server import Simulator
 from trytond.model.exceptions import AccessError
@@ -12,8 +14,10 @@ from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.modules.reguarantee_base.exceptions import ExchangeLogAccessError
 from trytond.modules.reguarantee_base.tests import ZhCNTranslationTestMixin
+from trytond.modules.reguarantee_base.tests.records import create_projects
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
-from trytond.modules.reguarantee_credit.exceptions import ScreeningFileError
+from trytond.modules.reguarantee_credit.exceptions import (
+    ReviewReportError, ReviewReportWarning, ScreeningFileError)
 from trytond.modules.reguarantee_credit.tests.tools import (
     application_rows, create_institution, create_provider)
 from trytond.pool import Pool
@@ -31,6 +35,13 @@ OLD = {
     'enforcements': [],
     'abnormalOperations': [],
     }
+
+
+def odt_text(data):
+    "Return the text of the content.xml of an ODT document"
+    with zipfile.ZipFile(io.BytesIO(data)) as odt:
+        content = odt.read('content.xml')
+    return ' '.join(ElementTree.fromstring(content).itertext())
 
 
 class ReguaranteeCreditTestCase(
@@ -406,6 +417,176 @@ class ReguaranteeCreditTestCase(
                     ScreeningFileError, 'Row 2, column "loan_amount"'):
                 Screening.import_applications(
                     institution, data.getvalue().encode(), 'a.csv')
+
+    def _meeting(self, company):
+        "Return a draft meeting of a chair, a member and a presenter"
+        pool = Pool()
+        Meeting = pool.get('reguarantee.review.meeting')
+        ModelData = pool.get('ir.model.data')
+        Rule = pool.get('reguarantee.review.rule')
+        User = pool.get('res.user')
+        member_group = ModelData.get_id(
+            'reguarantee_review', 'group_review_member')
+        business_group = ModelData.get_id(
+            'reguarantee_base', 'group_business')
+        users = User.create([{
+                    'login': login, 'name': login,
+                    'companies': [('add', [company.id])],
+                    'company': company.id,
+                    'groups': [('add', [group])],
+                    } for login, group in [
+                    ('chair', member_group), ('member', member_group),
+                    ('outsider', member_group),
+                    ('presenter', business_group)]])
+        rule, = Rule.search([], limit=1)
+        meeting, = Meeting.create([{
+                    'company': company.id,
+                    'name': "Meeting",
+                    'date': dt.date.today(),
+                    'chair': users[0].id,
+                    'rule': rule.id,
+                    'members': [('create', [
+                                {'user': users[0].id, 'voting': True},
+                                {'user': users[1].id, 'voting': True},
+                                {'user': users[3].id, 'voting': False},
+                                ])],
+                    }])
+        return meeting, users
+
+    @with_transaction()
+    def test_review_report(self):
+        """Test the review report of a committee item is generated from its
+        project and the borrower's latest look-up, kept by version, read by
+        the members of the meeting only"""
+        pool = Pool()
+        Item = pool.get('reguarantee.review.item')
+        Meeting = pool.get('reguarantee.review.meeting')
+        ModelData = pool.get('ir.model.data')
+        Report = pool.get('reguarantee.review.report')
+        User = pool.get('res.user')
+        company = create_company()
+        with set_company(company):
+            create_provider(company, self.simulator.url, 't')
+            project, = create_projects(1, 'submitted')
+            borrower = project.borrower
+            meeting, (chair, member, outsider, presenter) = self._meeting(
+                company)
+            item, = Item.create([{
+                        'meeting': meeting.id, 'origin': str(project),
+                        'presenter': presenter.id,
+                        }])
+
+            # no look-up yet: the report says so
+            first = Report.make(item)
+            self.assertEqual(
+                (first.version, first.kind, first.lookup, first.filename),
+                (1, 'generated', None, "Review Report %s v1.odt"
+                    % project.rec_name))
+            text = odt_text(first.document)
+            self.assertIn("项目评审报告", text)
+            self.assertIn("尚无该借款人的工商信息查询记录", text)
+            self.assertIn(borrower.id_number, text)
+            self.assertIn("365,000.00", text)
+            self.assertIn("（待汇报人填写）", text)
+
+            # the presenter's wizard proposes the opinion of the latest
+            # version and warns that the borrower has no look-up
+            Generate = pool.get(
+                'reguarantee.review.report.generate', type='wizard')
+            with Transaction().set_user(presenter.id), \
+                    Transaction().set_context(
+                        active_model=Item.__name__, active_id=item.id,
+                        active_ids=[item.id]):
+                session_id, _, _ = Generate.create()
+                generate = Generate(session_id)
+                defaults = generate.default_start(None)
+                self.assertEqual(
+                    (defaults['item'], defaults.get('opinion')),
+                    (item.id, None))
+                generate.start.opinion = "同意"
+                generate.start.document = None
+                with self.assertRaises(ReviewReportWarning):
+                    generate.transition_generate()
+                self.assertEqual(len(Item(item.id).review_reports), 1)
+
+            self.simulator.app.configure({'profiles': {
+                        borrower.id_number: {
+                            'legalRepresentative': "王建国",
+                            'shareholders': [
+                                {'name': "王建国", 'share': '0.6500',
+                                    'controller': True},
+                                {'name': "合肥某投资有限公司",
+                                    'share': '0.3500', 'controller': False}],
+                            'lawsuits': [{
+                                    'caseNumber': '(2026)皖01民初88号',
+                                    'date': '2026-10-09', 'role': 'defendant',
+                                    'cause': "买卖合同纠纷",
+                                    'amount': '120000.00'}],
+                            'enforcements': [{
+                                    'caseNumber': '(2026)皖01执7号',
+                                    'date': '2026-11-01', 'court': "合肥中院",
+                                    'amount': '50000.00', 'status': "执行中"}],
+                            'abnormalOperations': [],
+                            }}})
+            self._look_up([borrower])
+            lookup = borrower.credit_lookup
+            second = Report.make(
+                item, opinion="建议同意。\n请关注借款人涉诉情况。")
+            self.assertEqual(
+                (second.version, second.lookup, second.lookup_date),
+                (2, lookup, lookup.date))
+            text = odt_text(second.document)
+            for expected in [
+                    "王建国", "65.00 %", "合肥某投资有限公司",
+                    "(2026)皖01民初88号", "被告", "买卖合同纠纷",
+                    "(2026)皖01执7号", "合肥中院", "建议同意。",
+                    "请关注借款人涉诉情况。", "经营异常"]:
+                self.assertIn(expected, text)
+            self.assertNotIn("尚无该借款人的工商信息查询记录", text)
+
+            # a completed document uploaded: another version, all kept
+            third = Report.make(
+                item, document=b'completed', filename="评审报告.odt")
+            self.assertEqual(
+                (third.version, third.kind, third.filename),
+                (3, 'uploaded', "评审报告 v3.odt"))
+            item = Item(item.id)
+            self.assertEqual(
+                [r.version for r in item.review_reports], [3, 2, 1])
+            self.assertEqual(
+                (item.review_report, item.review_report_filename),
+                (b'completed', "评审报告 v3.odt"))
+            with self.assertRaises(ReviewReportError):
+                Report.make(item, document=b'x')
+
+            operator, = User.create([{
+                        'login': 'review_operator', 'name': "Operator",
+                        'companies': [('add', [company.id])],
+                        'company': company.id,
+                        'groups': [('add', [ModelData.get_id(
+                                        'reguarantee_base',
+                                        'group_institution_operator')])],
+                        }])
+            for user, count in [(member, 3), (presenter, 3), (outsider, 0)]:
+                with Transaction().set_user(user.id), \
+                        Transaction().set_context(_check_access=True):
+                    self.assertEqual(
+                        Report.search([], count=True), count, user.login)
+            with Transaction().set_user(member.id), \
+                    Transaction().set_context(_check_access=True):
+                with self.assertRaises(AccessError):
+                    Report.write([Report(first.id)], {'opinion': "x"})
+            with Transaction().set_user(operator.id), \
+                    Transaction().set_context(_check_access=True):
+                with self.assertRaises(AccessError):
+                    Report.search([])
+            with self.assertRaises(ReviewReportError):
+                Report.check_modification('delete', [first], external=True)
+
+            # the report of a closed meeting is what the committee read
+            Meeting.write([meeting], {'state': 'closed'})
+            with self.assertRaisesRegex(ReviewReportError, "closed"):
+                Report.make(Item(item.id))
 
 
 del ModuleTestCase
