@@ -390,9 +390,16 @@ class Project(
             self.borrower, self.start_date, self.end_date)
         loan_amount, guarantee_amount = (
             self.loan_amount, self.guarantee_amount)
-        if self.institution.state != 'active':
+        if cache is None:
+            cache = {}
+        institution = self.institution
+        # A read of a saved record's field costs more than a look-up
+        state_key = ('institution state', institution.id)
+        if state_key not in cache:
+            cache[state_key] = institution.state
+        if cache[state_key] != 'active':
             error('institution', 'msg_project_institution_not_active',
-                institution=self.institution.rec_name)
+                institution=institution.rec_name)
         if not is_valid_borrower_id(borrower.kind, borrower.id_number):
             error('borrower', 'msg_project_borrower_id_invalid',
                 id_number=borrower.id_number)
@@ -408,7 +415,7 @@ class Project(
         if not errors:
             contract, product, reasons = self.match_product(cache)
             if product:
-                self.set_product(contract, product)
+                self.set_product(contract, product, cache)
             else:
                 error('product', 'msg_project_no_product',
                     reasons='\n'.join(reasons))
@@ -500,33 +507,46 @@ class Project(
         return None, None, reasons
 
     @classmethod
-    def find_duplicates(cls, projects):
+    def find_duplicates(cls, projects, keys=None):
         """Return the projects whose duplicate key is already used by
-        another project or by an earlier one of the list, with it"""
-        keys = defaultdict(list)
-        for project in projects:
-            keys[project.duplicate_key].append(project)
+        another project or by an earlier one of the list, with it
+
+        keys are the duplicate keys of the projects when the caller has
+        them.  The keys of the other projects are read by one query per
+        slice of projects, without instantiating them: an import checks
+        thousands of new projects that duplicate none."""
+        pool = Pool()
+        Borrower = pool.get('reguarantee.borrower')
+        if keys is None:
+            keys = [p.duplicate_key for p in projects]
+        same_key = defaultdict(list)
+        for project, key in zip(projects, keys):
+            same_key[key].append(project)
         ids = {p.id for p in projects if p.id is not None and p.id >= 0}
-        existing = set()
-        for sub_projects in grouped_slice(
-                projects, backend.MAX_QUERY_PARAMS // 2):
-            sub_projects = list(sub_projects)
-            existing.update(cls.search([
-                        ('loan_contract_number', 'in', list(
-                                {p.loan_contract_number
-                                    for p in sub_projects})),
-                        ('borrower.id_number', 'in', list(
-                                {p.borrower.id_number
-                                    for p in sub_projects})),
-                        ('state', 'not in', ['cancelled', 'rejected']),
-                        ]))
-        for other in sorted(existing, key=lambda p: p.id, reverse=True):
-            if other.id not in ids:
-                keys[other.duplicate_key].insert(0, other)
+        project, borrower = cls.__table__(), Borrower.__table__()
+        cursor = Transaction().connection.cursor()
+        existing = {}
+        for sub_keys in grouped_slice(
+                list(same_key), backend.MAX_QUERY_PARAMS // 2):
+            sub_keys = list(sub_keys)
+            cursor.execute(*project.join(borrower,
+                    condition=project.borrower == borrower.id).select(
+                    project.id, project.institution, borrower.id_number,
+                    project.bank, project.loan_contract_number,
+                    where=project.loan_contract_number.in_(
+                        list({k[3] for k in sub_keys}))
+                    & borrower.id_number.in_(list({k[1] for k in sub_keys}))
+                    & ~project.state.in_(['cancelled', 'rejected'])))
+            for id_, *key in cursor:
+                key = tuple(key)
+                if id_ not in ids and key in same_key:
+                    existing[id_] = key
+        for other in cls.browse(sorted(existing, reverse=True)):
+            same_key[existing[other.id]].insert(0, other)
         # Unsaved projects are equal only to themselves
         listed = {id(p) for p in projects}
         duplicates = []
-        for same in keys.values():
+        for same in same_key.values():
             for project in same[1:]:
                 if id(project) in listed:
                     duplicates.append((project, same[0]))
@@ -547,14 +567,14 @@ class Project(
         cache = {}
         errors = [project.get_errors(cache) for project in projects]
         index = {id(p): i for i, p in enumerate(projects)}
-        for project, other in cls.find_duplicates(projects):
+        keys = [p.duplicate_key for p in projects]
+        for project, other in cls.find_duplicates(projects, keys):
             errors[index[id(project)]].append(
                 project.get_duplicate_error(other))
         if pending is not None:
             earlier = pending.setdefault('reguarantee_base.duplicates', {})
             firsts = {}
-            for project, project_errors in zip(projects, errors):
-                key = project.duplicate_key
+            for project, project_errors, key in zip(projects, errors, keys):
                 if key not in firsts:
                     firsts[key] = project
                     if key in earlier:
@@ -621,11 +641,17 @@ class Project(
         if messages:
             raise ProjectValidationError('\n'.join(messages))
 
-    def set_product(self, contract, product):
-        "Set the contract and the product matched and the re-guaranteed amount"
+    def set_product(self, contract, product, cache=None):
+        """Set the contract and the product matched and the re-guaranteed
+        amount; cache is that of get_errors"""
+        if cache is None:
+            cache = {}
+        share_key = ('product share', product.id)
+        if share_key not in cache:
+            cache[share_key] = product.share_reguarantor
         self.contract, self.product = contract, product
         self.reguaranteed_amount = self.currency.round(
-            self.guarantee_amount * product.share_reguarantor)
+            self.guarantee_amount * cache[share_key])
 
     @classmethod
     @ModelView.button
@@ -698,12 +724,51 @@ class Project(
             log.create_date]
         user = transaction.user
 
+        def save_values(Model):
+            """Return the function returning the values to create of an
+            unsaved record, those of Tryton's _save_values: a record of an
+            import has only stored fields, Many2One and the Function fields
+            without setter it skips (rec_name, currency), which this
+            converts at a third of the cost"""
+            skipped, relations, others = set(), set(), set()
+            for name, field in Model._fields.items():
+                if isinstance(field, fields.Function) and not field.setter:
+                    skipped.add(name)
+                elif field._type in {'many2one', 'one2one'}:
+                    relations.add(name)
+                elif field._type in {
+                        'reference', 'one2many', 'many2many'} or isinstance(
+                        field, fields.Function):
+                    others.add(name)
+
+            names = [n for n in Model._record.__slots__ if n not in skipped]
+            missing = object()
+
+            def values_of(record):
+                values = {}
+                record_values = record._values
+                for name in names:
+                    value = getattr(record_values, name, missing)
+                    if value is missing:
+                        continue
+                    elif name in others:
+                        return record._save_values()
+                    if name in relations and value is not None:
+                        if value.id is None or value.id < 0:
+                            raise ValueError(
+                                "unsaved %s of %s" % (name, record))
+                        value = value.id
+                    values[name] = value
+                return values
+            return values_of
+
         def create(Model, records):
             """Create the records, those of the same fields at once; return
             (unsaved record, created record)"""
             by_names = defaultdict(list)
+            values_of = save_values(Model)
             for record in records:
-                values = record._save_values()
+                values = values_of(record)
                 by_names[tuple(sorted(values))].append((record, values))
             result = []
             for same in by_names.values():
