@@ -7,6 +7,7 @@ The rows read by project_import_file, by chunks, are looked up in bulk and
 validated through Project.get_submission_errors, the path of a manual
 submission; the valid ones are then submitted by Project.enter_submitted, as
 the Submit button does."""
+import copy
 import io
 import os
 from collections import defaultdict
@@ -440,16 +441,15 @@ class ProjectImport(Wizard):
                     id_number=borrower.id_number, kind=borrower.kind_string)
                 continue
             if not borrower:
-                borrower = lookups.borrowers[record['id_number']] = (
-                    cls._new_record(
-                        Borrower, cls._get_borrower_values(record)))
+                borrower = lookups.borrowers[record['id_number']] = Borrower(
+                    **cls._get_borrower_values(record))
             base_key = (project_institution.id, contract)
             if base_key not in lookups.base_projects:
                 lookups.base_projects[base_key] = cls._get_base_project(
                     project_institution, contract, currency)
             project = cls._get_project(
-                record, lookups.base_projects[base_key], borrower, bank,
-                row_label % {'row': number})
+                record, lookups.base_projects[base_key], borrower, bank)
+            project.rec_name = row_label % {'row': number}
             projects.append(project)
             numbers.append(number)
 
@@ -537,51 +537,35 @@ class ProjectImport(Wizard):
 
     @classmethod
     def _get_base_project(cls, institution, contract, currency):
-        """Return the values of the draft projects of the rows of the
-        institution and contract"""
-        return {
-            'company': institution.company,
-            'institution': institution,
-            'contract': contract,
-            'product': None,
-            'reguaranteed_amount': None,
-            'currency': currency,
-            'state': 'draft',
-            }
-
-    @classmethod
-    def _get_project(cls, record, base, borrower, bank, rec_name):
-        """Return an unsaved draft project for the row with the values of
-        base (see _get_base_project), named rec_name"""
+        """Return an unsaved draft project with the values of the rows of
+        the institution and contract"""
         pool = Pool()
         Project = pool.get('reguarantee.project')
-        return cls._new_record(Project, {
-                **base,
-                'rec_name': rec_name,
-                'borrower': borrower,
-                'borrower_id_number': borrower.id_number,
-                'industry': record['industry'] or borrower.industry,
-                'region': record['region'] or borrower.region,
-                'bank': bank,
-                'loan_contract_number': record['loan_contract_number'],
-                'loan_amount': record['loan_amount'],
-                'guarantee_amount': record['guarantee_amount'],
-                'start_date': record['start_date'],
-                'end_date': record['end_date'],
-                })
+        return Project(
+            company=institution.company,
+            institution=institution,
+            contract=contract,
+            product=None,
+            reguaranteed_amount=None,
+            currency=currency,
+            state='draft')
 
-    @staticmethod
-    def _new_record(Model, values):
-        """Return an unsaved record of Model with the values
-
-        Model(**values) sets each value through its field, which converts
-        it: ≈ 3 µs a value, 30 µs a project, the largest part of the
-        validation of a row.  The values of a row are of their field's type
-        and stripped already (convert_row), so they are set at once into
-        the record's values (Tryton's private Model._record), here only."""
-        record = Model()
-        record._values = Model._record(**values)
-        return record
+    @classmethod
+    def _get_project(cls, record, base, borrower, bank):
+        """Return an unsaved draft project for the row, a copy of the base
+        project (copying a record costs less than setting its fields)"""
+        project = copy.copy(base)
+        project.borrower = borrower
+        project.borrower_id_number = borrower.id_number
+        project.industry = record['industry'] or borrower.industry
+        project.region = record['region'] or borrower.region
+        project.bank = bank
+        project.loan_contract_number = record['loan_contract_number']
+        project.loan_amount = record['loan_amount']
+        project.guarantee_amount = record['guarantee_amount']
+        project.start_date = record['start_date']
+        project.end_date = record['end_date']
+        return project
 
 
 class ProjectImportStart(ModelView):
