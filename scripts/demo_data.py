@@ -947,6 +947,7 @@ def setup_demo(company):
     setup_credit(sys.modules[__name__])
     __import__('demo_review').setup_review(sys.modules[__name__])
     __import__('demo_monitoring').setup_monitoring(sys.modules[__name__])
+    __import__('demo_credit').setup_bureau(sys.modules[__name__])
     from demo_integration import setup_integration
     setup_integration(as_user)
 

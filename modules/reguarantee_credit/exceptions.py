@@ -19,3 +19,11 @@ class ScreeningError(UserError):
 
 class ScreeningFileError(ValidationError):
     pass
+
+
+class ReportError(UserError):
+    pass
+
+
+class ReportValidationError(ValidationError):
+    pass
