@@ -414,9 +414,15 @@ class Report(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
                 raise ReportValidationError(gettext(
                         'reguarantee_credit.msg_bureau_company_uscc',
                         company=self.company.rec_name))
+            if field == 'provider_code':
+                label = bureau.fields_get([field])[field]['string']
+            elif field == 'reporter_name':
+                label = self.fields_get(['company'])['company']['string']
+            else:
+                label = self.fields_get(['month'])['month']['string']
             raise ReportValidationError(gettext(
                     'reguarantee_credit.msg_bureau_header_invalid',
-                    bureau=bureau.rec_name,
+                    bureau=bureau.rec_name, field=label,
                     error=gettext('reguarantee_credit.' + msg_id,
                         **params)))
 

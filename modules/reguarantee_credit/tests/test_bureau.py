@@ -275,7 +275,7 @@ class BureauTestCase(unittest.TestCase):
         Report = pool.get('reguarantee.credit.report')
         company = create_company()
         with set_company(company):
-            _, institution = self._setup(company, 'BR02')
+            bureau, institution = self._setup(company, 'BR02')
             project, = self._projects(company, institution, [5011])
             # a name longer than the 80 bytes of its field
             Borrower.write([project.borrower], {'name': "长" * 41})
@@ -292,10 +292,17 @@ class BureauTestCase(unittest.TestCase):
             Report.validate_report([report])
             self.assertEqual(report.state, 'validated')
 
-            # the company reports under its USCC
+            # the header: the bureau's code for the company, its USCC
+            Report.draft([report])
+            bureau.provider_code = 'A123'
+            bureau.save()
+            with self.assertRaisesRegex(
+                    ReportValidationError, '"Data Provider Code": "A123"'):
+                Report.validate_report([report])
+            bureau.provider_code = 'A1234567890123'
+            bureau.save()
             Pool().get('party.identifier').delete(
                 list(company.party.identifiers))
-            Report.draft([report])
             with self.assertRaisesRegex(
                     ReportValidationError, "unified social credit code"):
                 Report.validate_report([report])
