@@ -81,6 +81,16 @@ def next_month(month):
     return (month.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
+def as_date(value):
+    """Return the date of an SQL result: SQLite answers a text for an
+    aggregate or an expression of dates, whose type it does not know"""
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
 class Report(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
     __name__ = 'reguarantee.credit.report'
     _deletable_states = {'draft'}
@@ -383,7 +393,7 @@ class Report(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
                 & in_month(Coalesce(
                         compensation.write_off_date, recovered.date))))
         events.extend((p, 'closure', d, {}) for p, d in cursor)
-        return events
+        return [(p, k, as_date(d), v) for p, k, d, v in events]
 
     # --- validation and files ---------------------------------------------
     def get_header_values(self, bureau, kind, number, count):
@@ -803,7 +813,7 @@ class ReportRecord(
                     & (compensation.payment_date < end),
                     group_by=[compensation.project]))
             for project, amount, date in cursor:
-                paid[project] = (Decimal(str(amount)), date)
+                paid[project] = (Decimal(str(amount)), as_date(date))
             cursor.execute(*recovery.join(
                     compensation,
                     condition=recovery.compensation == compensation.id
@@ -837,7 +847,7 @@ class ReportRecord(
                     'account_number': project.number,
                     'event_date': date,
                     'business_type': 'reguarantee',
-                    'open_date': project.filing_date or project.start_date,
+                    'open_date': project.start_date,
                     'due_date': project.end_date,
                     'currency_code': currency.code,
                     'amount': project.reguaranteed_amount,

@@ -175,6 +175,19 @@ class BureauTestCase(unittest.TestCase):
                     **values,
                     } for i, borrower in zip(serials, borrowers)])
 
+    def _user(self, company, login, group):
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        User = pool.get('res.user')
+        user, = User.create([{
+                    'name': login, 'login': login,
+                    'companies': [('add', [company.id])],
+                    'company': company.id,
+                    'groups': [('add', [
+                                ModelData.get_id('reguarantee_base', group)])],
+                    }])
+        return user
+
     def _report(self, company, month=MONTH):
         pool = Pool()
         Report = pool.get('reguarantee.credit.report')
@@ -266,6 +279,23 @@ class BureauTestCase(unittest.TestCase):
             with self.assertRaises(ReportError):
                 Record.check_modification(
                     'delete', list(report.records), external=True)
+
+            # the risk department validates, the business department reads
+            Report = pool.get('reguarantee.credit.report')
+            risk = self._user(company, 'bureau_risk', 'group_risk')
+            business = self._user(
+                company, 'bureau_business', 'group_business')
+            with Transaction().set_user(business.id), \
+                    Transaction().set_context(
+                        _check_access=True, company=company.id):
+                self.assertEqual(Report.search([]), [report])
+                with self.assertRaises(AccessError):
+                    Report.validate_report([report])
+            with Transaction().set_user(risk.id), \
+                    Transaction().set_context(
+                        _check_access=True, company=company.id):
+                Report.validate_report([report])
+            self.assertEqual(report.state, 'validated')
 
     @with_transaction()
     def test_validate(self):
