@@ -126,9 +126,9 @@ def setup_bureau(demo):
     Company = demo.model('company.company')
     company, = Company.find([], limit=1)
     party = company.party
-    if not any(i.type == 'cn_uscc' for i in party.identifiers):
+    if not any(i.type == 'cn_vat' for i in party.identifiers):
         party.identifiers.new(
-            type='cn_uscc', code=demo.make_uscc('340100', 1))
+            type='cn_vat', code=demo.make_uscc('340100', 1))
         party.save()
     Bureau(
         name="征信中心（模拟）", url=url, provider_code='Z3401000000001',

@@ -401,8 +401,9 @@ class Report(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
         pool = Pool()
         Date = pool.get('ir.date')
         party = self.company.party
+        # the unified social credit code is the Chinese tax identifier
         usccs = [
-            i.code for i in party.identifiers if i.type == 'cn_uscc']
+            i.code for i in party.identifiers if i.type == 'cn_vat']
         return {
             'provider_code': bureau.provider_code,
             'reporter_uscc': usccs[0] if usccs else None,
