@@ -804,11 +804,12 @@ class ReportRecord(
         # the paid compensations and the recoveries by the end of the month
         paid, recovered = {}, defaultdict(Decimal)
         for sub in grouped_slice(ids, IN_MAX):
+            sub = list(sub)
             cursor.execute(*compensation.select(
                     compensation.project,
                     Sum(Coalesce(compensation.claim_amount, 0)),
                     Max(compensation.payment_date),
-                    where=compensation.project.in_(list(sub))
+                    where=compensation.project.in_(sub)
                     & compensation.state.in_(PAID_STATES)
                     & (compensation.payment_date != Null)
                     & (compensation.payment_date < end),
@@ -821,7 +822,7 @@ class ReportRecord(
                     ).select(
                     compensation.project,
                     Sum(Coalesce(recovery.reguarantor_amount, 0)),
-                    where=compensation.project.in_(list(sub))
+                    where=compensation.project.in_(sub)
                     & (recovery.state == 'confirmed')
                     & (recovery.date < end),
                     group_by=[compensation.project]))

@@ -235,6 +235,7 @@ class BureauTestCase(unittest.TestCase):
         Compensation = pool.get('reguarantee.compensation')
         Project = pool.get('reguarantee.project')
         Record = pool.get('reguarantee.credit.report.record')
+        Recovery = pool.get('reguarantee.recovery')
         company = create_company()
         with set_company(company):
             _, institution = self._setup(company, 'BR01')
@@ -251,7 +252,7 @@ class BureauTestCase(unittest.TestCase):
                         'state': 'approved', 'approval_date': MONTH,
                         }])
             Project.write([compensated], {'state': 'compensated'})
-            Compensation.create([{
+            compensation, = Compensation.create([{
                         'company': company.id, 'project': compensated.id,
                         'default_date': LAST_MONTH,
                         'principal': Decimal('500000'),
@@ -261,6 +262,13 @@ class BureauTestCase(unittest.TestCase):
                         'claim_amount': Decimal('80000'),
                         'state': 'paid', 'payment_date': MONTH,
                         }])
+            Recovery.create([{
+                        'company': company.id,
+                        'compensation': compensation.id,
+                        'date': MONTH, 'amount': Decimal('100000'),
+                        'reguarantor_amount': Decimal('20000'),
+                        'state': 'confirmed',
+                        }])
 
             report = self._report(company)
 
@@ -269,15 +277,17 @@ class BureauTestCase(unittest.TestCase):
             self.assertEqual(sorted((p.id, k) for p, k in records), sorted([
                         (opened.id, 'open'), (released.id, 'closure'),
                         (classified.id, 'classification'),
-                        (compensated.id, 'compensation')]))
+                        (compensated.id, 'compensation'),
+                        (compensated.id, 'balance')]))
             record = records[opened, 'open']
             self.assertEqual(
                 (record.event_date, record.status, record.balance,
                     record.amount, record.borrower_id_type,
-                    record.guarantor_uscc, record.creditor_name,
-                    record.sequence),
+                    record.guarantor_uscc, record.creditor_name),
                 (TODAY, 'in_force', Decimal('160000'), Decimal('160000'),
-                    'uscc', institution.uscc, "Credit Test Bank", 4))
+                    'uscc', institution.uscc, "Credit Test Bank"))
+            self.assertEqual(
+                sorted(r.sequence for r in report.records), [1, 2, 3, 4, 5])
             record = records[released, 'closure']
             self.assertEqual(
                 (record.status, record.balance, record.closing_date),
@@ -290,12 +300,18 @@ class BureauTestCase(unittest.TestCase):
                 (record.status, record.compensation_amount,
                     record.compensation_date),
                 ('compensated', Decimal('80000'), MONTH))
-            self.assertEqual(report.record_count, 4)
+            record = records[compensated, 'balance']
+            self.assertEqual(
+                (record.status, record.balance, record.compensation_amount,
+                    record.recovered_amount),
+                ('compensated', Decimal(0), Decimal('80000'),
+                    Decimal('20000')))
+            self.assertEqual(report.record_count, 5)
             self.assertNotIn(old.id, [p.id for p, _ in records])
 
             # generated again: the same records, not doubled
             report.__class__.generate([report])
-            self.assertEqual(report.record_count, 4)
+            self.assertEqual(report.record_count, 5)
             # by hand: neither created nor deleted
             with self.assertRaises(ReportError):
                 Record.check_modification(
