@@ -12,6 +12,7 @@ registered borrower and screens a batch of four letter applications as the
 business user; the queue worker sends the look-ups when it starts."""
 import datetime as dt
 import os
+from collections import Counter
 from decimal import Decimal
 
 
@@ -142,8 +143,11 @@ def setup_bureau(demo):
     if not opened:
         demo.log("no guarantee account to report this month")
         return
-    # the bureau's register holds the borrower's full registered name
-    record = opened[0]
+    # the bureau's register holds the borrower's full registered name: a
+    # borrower with one record this month
+    counts = Counter(r.borrower_id_number for r in report.records)
+    record = ([r for r in opened if counts[r.borrower_id_number] == 1]
+        or opened)[0]
     registered = record.borrower_name.replace('有限公司', '股份有限公司')
     if registered == record.borrower_name:
         registered += '（个体工商户）'
@@ -167,9 +171,8 @@ def setup_bureau(demo):
         [('id_number', '=', rejected[0].borrower_id_number)])
     borrower.name = registered
     borrower.save()
-    record = demo.model('reguarantee.credit.report.record', 'risk1')(
-        rejected[0].id)
-    record.click('update_from_origin')
+    Record = demo.model('reguarantee.credit.report.record', 'risk1')
+    Record.click(Record.browse([r.id for r in rejected]), 'update_from_origin')
     report.reload()
     report.click('send_corrections')
     report = _settle(demo, report)
