@@ -172,7 +172,7 @@ def setup_bureau(demo):
     borrower.name = registered
     borrower.save()
     Record = demo.model('reguarantee.credit.report.record', 'risk1')
-    Record.click(Record.browse([r.id for r in rejected]), 'update_from_origin')
+    Record.click([Record(r.id) for r in rejected], 'update_from_origin')
     report.reload()
     report.click('send_corrections')
     report = _settle(demo, report)
