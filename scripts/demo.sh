@@ -18,8 +18,8 @@
 # Environment:
 #   DEMO_DB        database name (default demo)
 #   DEMO_PORT      HTTP port (default 8000), DEMO_HOST (default 127.0.0.1)
-#   DEMO_FUND_PORT, DEMO_CMS_PORT, DEMO_CREDIT_PORT  the simulators' ports
-#                                  (8101, 8102, 8104)
+#   DEMO_FUND_PORT, DEMO_CMS_PORT, DEMO_CREDIT_PORT, DEMO_CREDIT_BUREAU_PORT
+#                  the simulators' ports (8101, 8102, 8104, 8105)
 #   DEMO_MODULES   modules to activate (default: every modules/*/tryton.cfg)
 #   SAO_ROOT       the web root of sao (default var/sao/web, built by
 #                  scripts/install.sh: only the files sao loads)
@@ -44,6 +44,7 @@ PASSFILE=$ROOT/var/demo-admin-password
 FUND_PORT=${DEMO_FUND_PORT:-8101}
 CMS_PORT=${DEMO_CMS_PORT:-8102}
 CREDIT_PORT=${DEMO_CREDIT_PORT:-8104}
+BUREAU_PORT=${DEMO_CREDIT_BUREAU_PORT:-8105}
 USERS_FILE=$ROOT/var/demo-users.txt
 
 [ -x "$VPY" ] || die "$VPY is missing: run \`make install\` first"
@@ -103,6 +104,7 @@ secret_file "$PASSFILE"
 secret_file "$ROOT/var/demo-fund-token"
 secret_file "$ROOT/var/demo-cms-token"
 secret_file "$ROOT/var/demo-credit-token"
+secret_file "$ROOT/var/demo-credit_bureau-token"
 
 db_initialized() {
     [ -s "$DB_DIR/$DB.sqlite" ] && "$VPY" - "$DB_DIR/$DB.sqlite" <<'EOF'
@@ -168,17 +170,20 @@ start_simulator() {  # start_simulator NAME PORT: python -m simulators
 start_simulator fund "$FUND_PORT"
 start_simulator cms "$CMS_PORT"
 start_simulator credit "$CREDIT_PORT"
+start_simulator credit_bureau "$BUREAU_PORT"
 export DEMO_FUND_URL=http://$HOST:$FUND_PORT/
 export DEMO_CMS_URL=http://$HOST:$CMS_PORT/
 export DEMO_CREDIT_URL=http://$HOST:$CREDIT_PORT/
+export DEMO_CREDIT_BUREAU_URL=http://$HOST:$BUREAU_PORT/
 # The tokens of the outside systems are the servers' configuration
 # ([reguarantee] fund_token, cms_token), never stored in the database: the
 # demo data, trytond, its cron and the queue worker read them from here.
 TRYTOND_REGUARANTEE__FUND_TOKEN=$(cat "$ROOT/var/demo-fund-token")
 TRYTOND_REGUARANTEE__CMS_TOKEN=$(cat "$ROOT/var/demo-cms-token")
 TRYTOND_REGUARANTEE__CREDIT_TOKEN=$(cat "$ROOT/var/demo-credit-token")
+TRYTOND_REGUARANTEE__CREDIT_BUREAU_TOKEN=$(cat "$ROOT/var/demo-credit_bureau-token")
 export TRYTOND_REGUARANTEE__FUND_TOKEN TRYTOND_REGUARANTEE__CMS_TOKEN \
-    TRYTOND_REGUARANTEE__CREDIT_TOKEN
+    TRYTOND_REGUARANTEE__CREDIT_TOKEN TRYTOND_REGUARANTEE__CREDIT_BUREAU_TOKEN
 
 log "loading the demo data"
 "$VPY" "$ROOT/scripts/demo_data.py" "${CONFIG_ARGS[@]}" -d "$DB" \

@@ -16,6 +16,7 @@ borrower of the upcoming committee meeting's item, as the worker would, and
 generates its review report as the presenter (the business user)."""
 import datetime as dt
 import os
+from collections import Counter
 from decimal import Decimal
 
 
@@ -142,3 +143,96 @@ def send_lookups(demo, borrowers):
                 ])
         Request.send(requests)
         transaction.commit()
+
+
+def _settle(demo, report, timeout=60):
+    """Run the queue's due tasks here, as the worker (started after the demo
+    data) would, until the report's file has its feedback"""
+    import time
+
+    from trytond.modules.reguarantee_base.queue_worker import run_once
+    deadline = time.monotonic() + timeout
+    while True:
+        report.reload()
+        if report.state != 'sent' or time.monotonic() > deadline:
+            return report
+        if not run_once(demo._OPTIONS['database']):
+            time.sleep(0.2)
+
+
+def setup_bureau(demo):
+    """Credit-bureau reporting: the bureau's simulator (DEMO_CREDIT_BUREAU_URL,
+    token TRYTOND_REGUARANTEE__CREDIT_BUREAU_TOKEN) configured, and this
+    month's report of the demo's guarantee accounts sent by the risk
+    department; the bureau's register knows one borrower under another name,
+    so that record is rejected (E203), the business department corrects the
+    borrower's name, risk updates the record from the data and sends it
+    alone in a correction file, which the bureau accepts.  Called after
+    demo_monitoring (the month's classification changes)."""
+    from trytond.modules.reguarantee_base.configuration import get_secret
+    url = os.environ.get('DEMO_CREDIT_BUREAU_URL')
+    if not url:
+        demo.log("no credit bureau simulator (DEMO_CREDIT_BUREAU_URL): "
+            "bureau reporting not configured")
+        return
+    if not get_secret('credit_bureau_token'):
+        demo.log("no TRYTOND_REGUARANTEE__CREDIT_BUREAU_TOKEN: bureau "
+            "reporting not configured")
+        return
+    Bureau = demo.model('reguarantee.credit.bureau')
+    if Bureau.find([]):
+        return
+    demo.log("configuring the credit bureau")
+    Company = demo.model('company.company')
+    company, = Company.find([], limit=1)
+    party = company.party
+    if not any(i.type == 'cn_vat' for i in party.identifiers):
+        party.identifiers.new(
+            type='cn_vat', code=demo.make_uscc('340100', 1))
+        party.save()
+    Bureau(
+        name="征信中心（模拟）", url=url, provider_code='Z3401000000001',
+        retry_delay=5, poll_interval=1).save()
+
+    Report = demo.model('reguarantee.credit.report', 'risk1')
+    report = Report(month=dt.date.today().replace(day=1))
+    report.save()
+    report.click('generate')
+    opened = [r for r in report.records if r.kind == 'open']
+    if not opened:
+        demo.log("no guarantee account to report this month")
+        return
+    # the bureau's register holds the borrower's full registered name: a
+    # borrower with one record this month
+    counts = Counter(r.borrower_id_number for r in report.records)
+    record = ([r for r in opened if counts[r.borrower_id_number] == 1]
+        or opened)[0]
+    registered = record.borrower_name.replace('有限公司', '股份有限公司')
+    if registered == record.borrower_name:
+        registered += '（个体工商户）'
+    from simulators.server import SimulatorClient
+    SimulatorClient(url).set_options({
+            'processing_delay': 0.5,
+            'registered_names': {record.borrower_id_number: registered}})
+    demo.log("sending this month's credit bureau file (%d records)"
+        % len(report.records))
+    report.click('validate_report')
+    report.click('send')
+    report = _settle(demo, report)
+    rejected = [r for r in report.records if r.state == 'rejected']
+    if report.state != 'partially_rejected' or not rejected:
+        demo.log("the bureau's feedback is not there yet: report %s"
+            % report.state)
+        return
+    demo.log("correcting the rejected record %s" % rejected[0].rec_name)
+    Borrower = demo.model('reguarantee.borrower', 'business')
+    borrower, = Borrower.find(
+        [('id_number', '=', rejected[0].borrower_id_number)])
+    borrower.name = registered
+    borrower.save()
+    Record = demo.model('reguarantee.credit.report.record', 'risk1')
+    Record.click([Record(r.id) for r in rejected], 'update_from_origin')
+    report.reload()
+    report.click('send_corrections')
+    report = _settle(demo, report)
+    demo.log("credit bureau report %s: %s" % (report.rec_name, report.state))

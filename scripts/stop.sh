@@ -28,7 +28,7 @@ stop_pid() {  # stop_pid NAME PID: TERM, wait up to 10 s, then KILL
 }
 
 for name in trytond-cron trytond-worker trytond simulator-fund \
-        simulator-cms simulator-credit; do
+        simulator-cms simulator-credit simulator-credit_bureau; do
     pidfile=$RUN_DIR/$name.pid
     [ -f "$pidfile" ] || continue
     pid=$(cat "$pidfile")

@@ -15,6 +15,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from simulators.cms import CMSApp
 from simulators.credit import CreditApp
+from simulators.credit_bureau import CreditBureauApp
 from simulators.fund import FundApp
 from simulators.sms import SMSApp
 
@@ -23,6 +24,7 @@ APPS = {
     'cms': CMSApp,
     'sms': SMSApp,
     'credit': CreditApp,
+    'credit_bureau': CreditBureauApp,
     }
 logger = logging.getLogger('simulators')
 

@@ -27,3 +27,11 @@ class ReviewReportError(UserError):
 
 class ReviewReportWarning(UserWarning):
     pass
+
+
+class ReportError(UserError):
+    pass
+
+
+class ReportValidationError(ValidationError):
+    pass

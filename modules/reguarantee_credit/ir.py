@@ -15,4 +15,6 @@ class Cron(metaclass=PoolMeta):
                     "Resume Credit Look-ups"),
                 ('reguarantee.credit.request|refresh_borrowers',
                     "Refresh the Credit Look-ups of Borrowers"),
+                ('reguarantee.credit.report.file|process_due',
+                    "Resume the Credit Bureau Files"),
                 ])

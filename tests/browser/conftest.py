@@ -223,7 +223,7 @@ def tryton_server():
         return process
 
     try:
-        for name in ('fund', 'cms', 'credit'):
+        for name in ('fund', 'cms', 'credit', 'credit_bureau'):
             sim_url, token_file = start_simulator(name, workdir, started)
             env[f'DEMO_{name.upper()}_URL'] = sim_url
             # the server reads the outside systems' tokens from its
