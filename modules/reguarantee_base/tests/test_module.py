@@ -224,6 +224,43 @@ class ReguaranteeBaseTestCase(
         self.assertEqual(last, number(3))
 
     @with_transaction()
+    def test_search_release_due(self):
+        "Test the searches of the projects due for release and overdue"
+        pool = Pool()
+        Project = pool.get('reguarantee.project')
+        company = create_company()
+        with set_company(company):
+            _, projects = self.create_release_projects(company)
+            due, overdue, other_due = (
+                projects[n] for n in ['due', 'overdue', 'other_due'])
+
+            for domain, result in [
+                    ([('release_due', '=', True)], [due, other_due]),
+                    ([('release_due', '=', False)], [overdue]),
+                    ([('release_overdue', '=', True)], [overdue]),
+                    ([('release_overdue', '!=', True)], [due, other_due]),
+                    ]:
+                with self.subTest(domain=domain):
+                    self.assertEqual(
+                        Project.search(domain, order=[('id', 'ASC')]),
+                        result)
+
+    @with_transaction()
+    def test_release_tabs_index(self):
+        """Test the list's order is indexed with the state and end date
+        the release tabs test (by state, and by institution for the
+        operators)"""
+        pool = Pool()
+        Project = pool.get('reguarantee.project')
+        indexes = {
+            tuple(str(e) for e, _ in index.expressions)
+            for index in Project._sql_indexes}
+        order = ('"start_date"', '"id"')
+        state = ('"state"', '"end_date"')
+        self.assertIn(('"state"', *order, '"end_date"'), indexes)
+        self.assertIn(('"institution"', *order, *state), indexes)
+
+    @with_transaction()
     def test_remind_releases_no_email(self):
         "Test the release reminders are not e-mailed by default"
         pool = Pool()
