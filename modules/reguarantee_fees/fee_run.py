@@ -19,7 +19,8 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import FeeError
-from .fee_calculation import covered_periods, days_between, fee_amount
+from .fee_calculation import (
+    covered_periods, currency_rounder, days_between, fee_amount)
 
 #: The states of the projects that are or have been covered
 COVERED_STATES = [
@@ -63,6 +64,17 @@ class ProjectRow:
         return max(end, self.start_date)
 
 
+class ProductRow:
+    """The fields of a product the fee run reads, once: a field of a record
+    costs a look-up at each access, several for each fee"""
+    __slots__ = (
+        'id', 'fee_schedule', 'fee_basis', 'fee_early_release', 'day_count')
+
+    def __init__(self, product):
+        for name in self.__slots__:
+            setattr(self, name, getattr(product, name))
+
+
 class FeeRow:
     "The columns of a standard fee the fee run reads"
     __slots__ = (
@@ -100,7 +112,7 @@ class FeeRunMixin:
         # a run at the same time (the cron and the wizard) must wait
         cls.lock()
         products = cls._fee_run_products(company)
-        round_ = company.currency.round
+        round_ = currency_rounder(company.currency)
         created = 0
         for rows in cls._fee_run_projects(period_start, period_end, company):
             fees = cls._fee_run_existing([r.id for r in rows])
@@ -146,7 +158,7 @@ class FeeRunMixin:
         created = 0
         for company in Company.browse(list({p.company.id for p in projects})):
             products = cls._fee_run_products(company)
-            round_ = company.currency.round
+            round_ = currency_rounder(company.currency)
 
             def corrections():
                 to_cancel, vlist = [], []
@@ -169,12 +181,12 @@ class FeeRunMixin:
 
     @classmethod
     def _fee_run_products(cls, company):
-        "Return the products of the company by id"
+        "Return the ProductRow of the products of the company by id"
         pool = Pool()
         Product = pool.get('reguarantee.product')
         with Transaction().set_context(active_test=False):
             return {
-                p.id: p for p in Product.search([
+                p.id: ProductRow(p) for p in Product.search([
                         ('company', '=', company.id),
                         ])}
 
