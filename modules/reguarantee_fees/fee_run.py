@@ -2,7 +2,9 @@
 # at the top level of this repository contains the full copyright notices and
 # license terms.
 import datetime as dt
+import gc
 from collections import defaultdict
+from contextlib import contextmanager
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -102,8 +104,6 @@ class FeeRunMixin:
         late gets the fees of the periods it missed.  The fees of a project
         whose cover ended earlier than they say are corrected first (see
         recalculate)."""
-        pool = Pool()
-        Project = pool.get('reguarantee.project')
         if period_end < period_start:
             raise FeeError(gettext(
                     'reguarantee_fees.msg_fee_run_period',
@@ -114,24 +114,35 @@ class FeeRunMixin:
         products = cls._fee_run_products(company)
         round_ = currency_rounder(company.currency)
         created = 0
-        for rows in cls._fee_run_projects(period_start, period_end, company):
-            fees = cls._fee_run_existing([r.id for r in rows])
-            rates = Project.get_fee_rates(
-                Project.browse([r.id for r in rows]), period_end)
-            to_cancel, vlist = [], []
-            for row in rows:
-                product = products[row.product]
-                project_fees = fees.get(row.id, [])
-                cancel, corrections = cls._get_fee_corrections(
-                    row, product, project_fees, round_, company)
-                to_cancel.extend(cancel)
-                vlist.extend(corrections)
-                existing = {(f.period_start, f.credit) for f in project_fees}
-                vlist.extend(cls._get_run_fees(
-                        row, product, rates[row.id], existing, period_end,
-                        round_, company))
-            created += cls._save_run_fees(to_cancel, vlist)
+        with gc_paused():
+            for rows in cls._fee_run_projects(
+                    period_start, period_end, company):
+                created += cls._fee_run_batch(
+                    rows, products, period_end, round_, company)
         return created
+
+    @classmethod
+    def _fee_run_batch(cls, rows, products, period_end, round_, company):
+        """Create the missing fees of the ProjectRow rows (see run); return
+        the number of fees created"""
+        pool = Pool()
+        Project = pool.get('reguarantee.project')
+        fees = cls._fee_run_existing([r.id for r in rows])
+        rates = Project.get_fee_rates(
+            Project.browse([r.id for r in rows]), period_end)
+        to_cancel, vlist = [], []
+        for row in rows:
+            product = products[row.product]
+            project_fees = fees.get(row.id, [])
+            cancel, corrections = cls._get_fee_corrections(
+                row, product, project_fees, round_, company)
+            to_cancel.extend(cancel)
+            vlist.extend(corrections)
+            existing = {(f.period_start, f.credit) for f in project_fees}
+            vlist.extend(cls._get_run_fees(
+                    row, product, rates[row.id], existing, period_end,
+                    round_, company))
+        return cls._save_run_fees(to_cancel, vlist)
 
     @classmethod
     def recalculate(cls, projects):
@@ -401,6 +412,21 @@ class FeeRunMixin:
                 today = Date.today()
             period_start, period_end = last_month(today)
             cls.run(period_start, period_end, company)
+
+
+@contextmanager
+def gc_paused():
+    """Pause the cyclic garbage collector: the fee run allocates hundreds of
+    thousands of objects that live until their batch is inserted, which
+    would start a full collection of the whole process (every model of the
+    pool) again and again, a quarter of the run; they hold no cycles"""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def last_month(date):
