@@ -1,6 +1,7 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
+import datetime as dt
 from decimal import Decimal
 
 from sql import Cast, Column, Flavor, Literal, Null, Select, Table
@@ -460,6 +461,32 @@ class NullEmptyTextMixin:
         return values
 
 
+def _plain_types(field):
+    """Return the Python types of the values that sql_format of the field
+    returns unchanged (None included)"""
+    method = type(field).sql_format
+    if method is fields.Many2One.sql_format:
+        types = {int}
+    elif method is fields.Date.sql_format:
+        types = {dt.date}
+    elif (method is fields.Field.sql_format and field._py_type
+            and field._sql_type != 'BLOB'):
+        # Integer, Numeric, Boolean, Selection…: the database formats
+        # only a BLOB (PostgreSQL) and an INTEGER as an int (SQLite)
+        types = {field._py_type}
+    else:
+        types = set()
+    return types | {type(None)}
+
+
+def sql_formatted(field, values):
+    """Return the list of the values as field.sql_format returns them,
+    calling it only when a value is not already of its SQL type"""
+    if set(map(type, values)) <= _plain_types(field):
+        return values
+    return [field.sql_format(v) for v in values]
+
+
 def create_in_bulk(Model, vlist):
     """Create records of Model from vlist as Model.create does, with one
     INSERT for many rows, and return them
@@ -491,17 +518,23 @@ def create_in_bulk(Model, vlist):
         field = Model._fields[name]
         assert not hasattr(field, 'set') and not getattr(
             field, 'translate', False), name
-    formats = [Model._fields[n].sql_format for n in names]
     user, now = transaction.user, CurrentTimestamp()
-    rows = []
-    for values in vlist:
-        assert sorted(values) == names[:len(values)], values
-        values = {**defaults, **values}
-        rows.append([f(values[n]) for f, n in zip(formats, names)])
+    assert all(sorted(v) == names[:len(v)] for v in vlist)
+    # column by column: a column of values that need no conversion (ids,
+    # Decimals, dates…) is kept as it is (sql_format of each value cost as
+    # much as the INSERT), the others go through sql_format
+    columns = []
+    for name in names:
+        if name in defaults:
+            default = defaults[name]
+            column = [values.get(name, default) for values in vlist]
+        else:
+            column = [values[name] for values in vlist]
+        columns.append(sql_formatted(Model._fields[name], column))
     ids = database.nextid(
-        transaction.connection, Model._table, count=len(rows))
+        transaction.connection, Model._table, count=len(vlist))
     if ids is not None:
-        if len(rows) == 1:
+        if len(vlist) == 1:
             ids = [ids]
         # PostgreSQL: one statement of an array per column, unnested
         # together; a query of many rows costs more to send and parse, a
@@ -512,8 +545,7 @@ def create_in_bulk(Model, vlist):
                 [table.create_uid, table.create_date, table.id]
                 + [Column(table, n) for n in names],
                 Select([Literal(user), now, Unnest(Cast(ids, 'INTEGER[]'))]
-                    + [Unnest(Cast(list(c), t))
-                        for c, t in zip(zip(*rows), types)])))
+                    + [Unnest(Cast(c, t)) for c, t in zip(columns, types)])))
     else:
         # SQLite: one prepared INSERT executed for every row (a statement
         # of many rows may hold only MAX_QUERY_PARAMS parameters: building
@@ -532,10 +564,10 @@ def create_in_bulk(Model, vlist):
             sequence.seq, where=sequence.name == Model._table)
         cursor.execute(*select)
         last, = cursor.fetchone() or (0,)
-        cursor.executemany(query, [[user] + r for r in rows])
+        cursor.executemany(query, zip([user] * len(vlist), *columns))
         cursor.execute(*select)
         end, = cursor.fetchone()
-        assert end - last == len(rows), (last, end, len(rows))
+        assert end - last == len(vlist), (last, end, len(vlist))
         ids = list(range(last + 1, end + 1))
     Model._after_create(ids)
     return Model.browse(ids)

@@ -185,11 +185,12 @@ class Fee(
 
     @classmethod
     def preprocess_values(cls, mode, values):
-        pool = Pool()
-        Project = pool.get('reguarantee.project')
         values = super().preprocess_values(mode, values)
         if mode == 'create' and values.get('project') is not None:
             if not values.get('institution') or not values.get('product'):
+                # the pool only when needed: Pool() costs more than the rest
+                # of a fee of the fee run, which gives both
+                Project = Pool().get('reguarantee.project')
                 project = Project(values['project'])
                 values.setdefault('company', project.company.id)
                 values['institution'] = project.institution.id

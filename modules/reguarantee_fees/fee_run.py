@@ -2,7 +2,9 @@
 # at the top level of this repository contains the full copyright notices and
 # license terms.
 import datetime as dt
+import gc
 from collections import defaultdict
+from contextlib import contextmanager
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -19,7 +21,8 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import FeeError
-from .fee_calculation import covered_periods, days_between, fee_amount
+from .fee_calculation import (
+    covered_periods, currency_rounder, days_between, fee_amount)
 
 #: The states of the projects that are or have been covered
 COVERED_STATES = [
@@ -63,6 +66,17 @@ class ProjectRow:
         return max(end, self.start_date)
 
 
+class ProductRow:
+    """The fields of a product the fee run reads, once: a field of a record
+    costs a look-up at each access, several for each fee"""
+    __slots__ = (
+        'id', 'fee_schedule', 'fee_basis', 'fee_early_release', 'day_count')
+
+    def __init__(self, product):
+        for name in self.__slots__:
+            setattr(self, name, getattr(product, name))
+
+
 class FeeRow:
     "The columns of a standard fee the fee run reads"
     __slots__ = (
@@ -90,8 +104,6 @@ class FeeRunMixin:
         late gets the fees of the periods it missed.  The fees of a project
         whose cover ended earlier than they say are corrected first (see
         recalculate)."""
-        pool = Pool()
-        Project = pool.get('reguarantee.project')
         if period_end < period_start:
             raise FeeError(gettext(
                     'reguarantee_fees.msg_fee_run_period',
@@ -100,26 +112,37 @@ class FeeRunMixin:
         # a run at the same time (the cron and the wizard) must wait
         cls.lock()
         products = cls._fee_run_products(company)
-        round_ = company.currency.round
+        round_ = currency_rounder(company.currency)
         created = 0
-        for rows in cls._fee_run_projects(period_start, period_end, company):
-            fees = cls._fee_run_existing([r.id for r in rows])
-            rates = Project.get_fee_rates(
-                Project.browse([r.id for r in rows]), period_end)
-            to_cancel, vlist = [], []
-            for row in rows:
-                product = products[row.product]
-                project_fees = fees.get(row.id, [])
-                cancel, corrections = cls._get_fee_corrections(
-                    row, product, project_fees, round_, company)
-                to_cancel.extend(cancel)
-                vlist.extend(corrections)
-                existing = {(f.period_start, f.credit) for f in project_fees}
-                vlist.extend(cls._get_run_fees(
-                        row, product, rates[row.id], existing, period_end,
-                        round_, company))
-            created += cls._save_run_fees(to_cancel, vlist)
+        with gc_paused():
+            for rows in cls._fee_run_projects(
+                    period_start, period_end, company):
+                created += cls._fee_run_batch(
+                    rows, products, period_end, round_, company)
         return created
+
+    @classmethod
+    def _fee_run_batch(cls, rows, products, period_end, round_, company):
+        """Create the missing fees of the ProjectRow rows (see run); return
+        the number of fees created"""
+        pool = Pool()
+        Project = pool.get('reguarantee.project')
+        fees = cls._fee_run_existing([r.id for r in rows])
+        rates = Project.get_fee_rates(
+            Project.browse([r.id for r in rows]), period_end)
+        to_cancel, vlist = [], []
+        for row in rows:
+            product = products[row.product]
+            project_fees = fees.get(row.id, [])
+            cancel, corrections = cls._get_fee_corrections(
+                row, product, project_fees, round_, company)
+            to_cancel.extend(cancel)
+            vlist.extend(corrections)
+            existing = {(f.period_start, f.credit) for f in project_fees}
+            vlist.extend(cls._get_run_fees(
+                    row, product, rates[row.id], existing, period_end,
+                    round_, company))
+        return cls._save_run_fees(to_cancel, vlist)
 
     @classmethod
     def recalculate(cls, projects):
@@ -146,7 +169,7 @@ class FeeRunMixin:
         created = 0
         for company in Company.browse(list({p.company.id for p in projects})):
             products = cls._fee_run_products(company)
-            round_ = company.currency.round
+            round_ = currency_rounder(company.currency)
 
             def corrections():
                 to_cancel, vlist = [], []
@@ -169,12 +192,12 @@ class FeeRunMixin:
 
     @classmethod
     def _fee_run_products(cls, company):
-        "Return the products of the company by id"
+        "Return the ProductRow of the products of the company by id"
         pool = Pool()
         Product = pool.get('reguarantee.product')
         with Transaction().set_context(active_test=False):
             return {
-                p.id: p for p in Product.search([
+                p.id: ProductRow(p) for p in Product.search([
                         ('company', '=', company.id),
                         ])}
 
@@ -389,6 +412,21 @@ class FeeRunMixin:
                 today = Date.today()
             period_start, period_end = last_month(today)
             cls.run(period_start, period_end, company)
+
+
+@contextmanager
+def gc_paused():
+    """Pause the cyclic garbage collector: the fee run allocates hundreds of
+    thousands of objects that live until their batch is inserted, which
+    would start a full collection of the whole process (every model of the
+    pool) again and again, a quarter of the run; they hold no cycles"""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def last_month(date):

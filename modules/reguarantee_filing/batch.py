@@ -215,9 +215,14 @@ class Batch(
             domain.append(('institution', '=', institution.id))
         projects = Project.search(domain, order=[('id', 'ASC')])
         size = Configuration(1).fund_batch_size
+        # the company alone is read: an attribute of the records would load
+        # every field of thousands of projects
+        companies = {
+            d['id']: d['company'] for d in Project.read(
+                [p.id for p in projects], ['company'])}
         by_company = defaultdict(list)
         for project in projects:
-            by_company[project.company.id].append(project)
+            by_company[companies[project.id]].append(project)
         vlist, batch_projects = [], []
         for company, company_projects in by_company.items():
             for sub_projects in grouped_slice(company_projects, size):
@@ -429,25 +434,27 @@ class Batch(
             if isinstance(r, dict)}
         missing = gettext('reguarantee_filing.msg_record_no_result')
         records, projects = [], []
-        pending = Record.search([
+        # the project's number alone is read: the records' attributes would
+        # load every field of the batch's records and projects
+        pending = Record.search_read([
                 ('batch', '=', self.id),
                 ('state', '=', 'pending'),
-                ])
+                ], fields_names=['project', 'project.number'])
         for record in pending:
-            result = by_number.get(record.project.number) or {}
+            project_id = record['project']
+            result = by_number.get(record['project.']['number']) or {}
             if result.get('result') == 'accepted':
                 reference = str(result.get('fundReference') or '')
                 records.append(
-                    (record.id, 'accepted', None, None, reference))
-                projects.append(
-                    (record.project.id, 'accepted', reference, None))
+                    (record['id'], 'accepted', None, None, reference))
+                projects.append((project_id, 'accepted', reference, None))
             else:
                 code = str(result.get('code') or 'NO_RESULT')
                 reason = str(result.get('reason') or missing)
-                records.append((record.id, 'rejected', code, reason, None))
+                records.append(
+                    (record['id'], 'rejected', code, reason, None))
                 projects.append((
-                        record.project.id, 'rejected', None,
-                        f'{code}: {reason}'))
+                        project_id, 'rejected', None, f'{code}: {reason}'))
         update_in_bulk(Record, [
                 'state', 'fund_code', 'fund_reason', 'fund_reference'],
             records, result_date=dt.datetime.now())

@@ -37,6 +37,28 @@ def _plain(value):
     return value
 
 
+def _date(value, format):
+    if not isinstance(value, dt.date):
+        raise ValueError(value)
+    return value.strftime(format)
+
+
+#: The conversion of a value (neither None nor '') by each transform, with
+#: the code map
+CONVERTERS = {
+    'none': lambda value, codes: _plain(value),
+    'text': lambda value, codes: str(_plain(value)),
+    'upper': lambda value, codes: str(_plain(value)).upper(),
+    'amount': lambda value, codes: str(
+        Decimal(value).quantize(Decimal('0.01'))),
+    'cents': lambda value, codes: int(
+        Decimal(value).quantize(Decimal('0.01')) * 100),
+    'date': lambda value, codes: _date(value, '%Y-%m-%d'),
+    'date_compact': lambda value, codes: _date(value, '%Y%m%d'),
+    'map': lambda value, codes: codes[str(_plain(value))],
+    }
+
+
 class Mapping(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'reguarantee.filing.mapping'
 
@@ -152,27 +174,23 @@ class Mapping(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
 
     def convert(self, value, codes=None):
         "Return the value as the Fund wants it; raise ValueError if invalid"
-        if value is None or value == '':
-            return None
-        if self.transform == 'none':
-            return _plain(value)
-        if self.transform == 'text':
-            return str(_plain(value))
-        if self.transform == 'upper':
-            return str(_plain(value)).upper()
-        if self.transform == 'amount':
-            return str(Decimal(value).quantize(Decimal('0.01')))
-        if self.transform == 'cents':
-            return int(Decimal(value).quantize(Decimal('0.01')) * 100)
-        if self.transform in {'date', 'date_compact'}:
-            if not isinstance(value, dt.date):
-                raise ValueError(value)
-            return value.strftime(
-                '%Y-%m-%d' if self.transform == 'date' else '%Y%m%d')
-        if self.transform == 'map':
+        return self.get_converter(codes)(value)
+
+    def get_converter(self, codes=None):
+        """Return the function of convert for the mapping's transform and
+        code map (codes, or the mapping's own when None)"""
+        transform = self.transform
+        if transform == 'map':
             codes = self.codes if codes is None else codes
-            return codes[str(_plain(value))]
-        raise ValueError(self.transform)
+        convert = CONVERTERS.get(transform)
+
+        def converter(value):
+            if value is None or value == '':
+                return None
+            if convert is None:
+                raise ValueError(transform)
+            return convert(value, codes)
+        return converter
 
     @classmethod
     def build_rows(cls, projects):
@@ -188,28 +206,33 @@ class Mapping(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
             datas.update((d['id'], d) for d in Project.read(
                     [p.id for p in sub_projects],
                     ['number', 'rec_name', *set(names.values())]))
+        # what each mapping needs, read once: the fields of a record cost a
+        # look-up at each access, for each value of thousands of projects
+        columns = [(
+                m.fund_name, names[m.id], m.get_converter(codes.get(m.id)),
+                m.required, m.field) for m in mappings]
+        get_value = cls.get_value
         rows, all_errors = [], []
         for data in (datas[p.id] for p in projects):
             row, errors = {'projectNo': data['number']}, []
-            for mapping in mappings:
-                value = cls.get_value(data, names[mapping.id])
+            for fund_name, name, converter, required, field in columns:
+                value = get_value(data, name)
                 try:
-                    value = mapping.convert(value, codes.get(mapping.id))
+                    value = converter(value)
                 except (ValueError, KeyError, ArithmeticError):
                     errors.append(gettext(
                             'reguarantee_filing.msg_mapping_value_invalid',
-                            project=data['rec_name'], field=mapping.field,
-                            fund_name=mapping.fund_name, value=value))
+                            project=data['rec_name'], field=field,
+                            fund_name=fund_name, value=value))
                     continue
                 if value is None:
-                    if mapping.required:
+                    if required:
                         errors.append(gettext(
                                 'reguarantee_filing.msg_mapping_required',
-                                project=data['rec_name'],
-                                field=mapping.field,
-                                fund_name=mapping.fund_name))
+                                project=data['rec_name'], field=field,
+                                fund_name=fund_name))
                     continue
-                row[mapping.fund_name] = value
+                row[fund_name] = value
             rows.append(row)
             all_errors.append(errors)
         return rows, all_errors
