@@ -8,6 +8,7 @@ from sql import Cast, Column, Flavor, Literal, Null, Select, Table
 from sql.aggregate import Count
 from sql.functions import CurrentTimestamp, Function
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import EvalEnvironment, fields
 from trytond.pool import Pool
@@ -74,9 +75,9 @@ def count_by(table, parent, column, records, names, total):
     parent is the column of table that points to the records."""
     cursor = Transaction().connection.cursor()
     result = {name: {r.id: 0 for r in records} for name in names}
-    for sub_records in grouped_slice(records):
+    for sub_records in grouped_slice(records, backend.MAX_QUERY_PARAMS):
         cursor.execute(*table.select(
-                parent, column, Count(Literal('*')),
+                parent, column, Count(parent),
                 where=parent.in_([r.id for r in sub_records]),
                 group_by=[parent, column]))
         for record_id, value, count in cursor:
