@@ -321,25 +321,34 @@ def _text(value):
     return value.isoformat()
 
 
-def get_project(number):
-    "Return the project of the user's institution with the number"
-    pool = Pool()
-    Project = pool.get('reguarantee.project')
+def institution_record(model, number, code, message):
+    """Return the institution of the user and its record of the model with
+    the number, or raise the 404 of code with the message (a message id,
+    formatted with the number and the institution)"""
+    Model = Pool().get(model)
     institution = check_institution()
     character = control_character(number)
     if character:
         raise APIError(400, 'INVALID_NUMBER', gettext(
                 'reguarantee_api.msg_api_control_character',
                 character=character))
-    projects = Project.search([
+    records = Model.search([
             ('number', '=', number),
             ('institution', '=', institution.id),
             ], limit=1)
-    if not projects:
-        raise APIError(404, 'PROJECT_NOT_FOUND', gettext(
-                'reguarantee_api.msg_api_project_not_found',
-                number=number, institution=institution.rec_name))
-    project, = projects
+    if not records:
+        raise APIError(404, code, gettext(
+                message, number=number, institution=institution.rec_name))
+    return institution, records[0]
+
+
+def get_project(number):
+    "Return the project of the user's institution with the number"
+    pool = Pool()
+    Project = pool.get('reguarantee.project')
+    institution, project = institution_record(
+        'reguarantee.project', number, 'PROJECT_NOT_FOUND',
+        'reguarantee_api.msg_api_project_not_found')
     digits = project.currency.digits if project.currency else 2
     exp = Decimal(1).scaleb(-digits)
     state = dict(Project.fields_get(['state'])['state']['selection'])

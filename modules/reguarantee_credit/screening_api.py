@@ -23,7 +23,8 @@ from decimal import Decimal, InvalidOperation
 from trytond.i18n import gettext
 from trytond.modules.reguarantee_api.api import (
     AMOUNT, IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY, MAX_ROWS, APIError,
-    ExponentNumber, check_institution, control_character, read_json)
+    ExponentNumber, check_institution, control_character, institution_record,
+    read_json)
 from trytond.modules.reguarantee_api.routes import answer, route
 from trytond.modules.reguarantee_base.project_import_file import (
     KINDS, MAX_CELL_LENGTH, normalize)
@@ -252,23 +253,9 @@ def screening_data(screening, results=False):
 
 def get_screening(number):
     "Return the screening of the user's institution with the number"
-    pool = Pool()
-    Screening = pool.get('reguarantee.letter.screening')
-    institution = check_institution()
-    character = control_character(number)
-    if character:
-        raise APIError(400, 'INVALID_NUMBER', gettext(
-                'reguarantee_api.msg_api_control_character',
-                character=character))
-    screenings = Screening.search([
-            ('number', '=', number),
-            ('institution', '=', institution.id),
-            ], limit=1)
-    if not screenings:
-        raise APIError(404, 'SCREENING_NOT_FOUND', gettext(
-                'reguarantee_credit.msg_api_screening_not_found',
-                number=number, institution=institution.rec_name))
-    screening, = screenings
+    _, screening = institution_record(
+        'reguarantee.letter.screening', number, 'SCREENING_NOT_FOUND',
+        'reguarantee_credit.msg_api_screening_not_found')
     return screening_data(screening, results=True)
 
 
