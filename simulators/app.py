@@ -3,6 +3,7 @@
 # license terms.
 """What the simulators share: JSON requests and responses, bearer tokens,
 the injected faults and the /_sim/ endpoints the tests use"""
+import hashlib
 import hmac
 import json
 import threading
@@ -47,6 +48,22 @@ def read_json(request):
         return json.loads(request.get_data(as_text=False) or b'null')
     except (ValueError, UnicodeDecodeError) as exception:
         raise APIError(400, 'MALFORMED_JSON', str(exception))
+
+
+def read_keyed_json(request):
+    """Return the Idempotency-Key of the request (1 to 100 characters, or
+    raise APIError 400), its JSON body and the body's digest, which tells a
+    request sent again from another one under the same key"""
+    key = request.headers.get('Idempotency-Key', '').strip()
+    if not key or len(key) > 100:
+        raise APIError(
+            400, 'IDEMPOTENCY_KEY_REQUIRED',
+            "an Idempotency-Key header of 1 to 100 characters is "
+            "required")
+    body = read_json(request)
+    digest = hashlib.sha256(json.dumps(
+            body, sort_keys=True).encode()).hexdigest()
+    return key, body, digest
 
 
 class SimulatorApp:

@@ -12,15 +12,14 @@ read from the document, independently of Tryton's writer."""
 import base64
 import binascii
 import datetime as dt
-import hashlib
 import itertools
-import json
 import time
 from decimal import Decimal, InvalidOperation
 
 from werkzeug.routing import Rule
 
-from simulators.app import APIError, SimulatorApp, json_response, read_json
+from simulators.app import (
+    APIError, SimulatorApp, json_response, read_keyed_json)
 
 ENCODING = 'gb18030'
 HEADER = [
@@ -224,15 +223,7 @@ class CreditBureauApp(SimulatorApp):
 
     def on_post_file(self, request):
         self.check_token(request)
-        key = request.headers.get('Idempotency-Key', '').strip()
-        if not key or len(key) > 100:
-            raise APIError(
-                400, 'IDEMPOTENCY_KEY_REQUIRED',
-                "an Idempotency-Key header of 1 to 100 characters is "
-                "required")
-        body = read_json(request)
-        digest = hashlib.sha256(json.dumps(
-                body, sort_keys=True).encode()).hexdigest()
+        key, body, digest = read_keyed_json(request)
         with self.lock:
             if key in self.keys:
                 file = self.files[self.keys[key]]

@@ -10,14 +10,14 @@ batch and files nothing again."""
 import datetime as dt
 import hashlib
 import itertools
-import json
 import re
 import time
 from decimal import Decimal, InvalidOperation
 
 from werkzeug.routing import Rule
 
-from simulators.app import APIError, SimulatorApp, json_response, read_json
+from simulators.app import (
+    APIError, SimulatorApp, json_response, read_keyed_json)
 
 USCC_RE = re.compile(r'^[0-9A-HJ-NPQRTUWXY]{18}$')
 RESIDENT_ID_RE = re.compile(r'^[0-9]{17}[0-9X]$')
@@ -152,15 +152,7 @@ class FundApp(SimulatorApp):
 
     def on_post_batch(self, request):
         self.check_token(request)
-        key = request.headers.get('Idempotency-Key', '').strip()
-        if not key or len(key) > 100:
-            raise APIError(
-                400, 'IDEMPOTENCY_KEY_REQUIRED',
-                "an Idempotency-Key header of 1 to 100 characters is "
-                "required")
-        body = read_json(request)
-        digest = hashlib.sha256(json.dumps(
-                body, sort_keys=True).encode()).hexdigest()
+        key, body, digest = read_keyed_json(request)
         with self.lock:
             if key in self.keys:
                 batch = self.batches[self.keys[key]]
