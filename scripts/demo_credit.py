@@ -208,12 +208,11 @@ def setup_bureau(demo):
     if not opened:
         demo.log("no guarantee account to report this month")
         return
-    # the bureau's register holds the borrower's full registered name: a
-    # borrower with one record this month (of any kind), so that one
-    # record is rejected
+    # the bureau's register holds the borrower's full registered name: the
+    # opened account's borrower with the fewest records this month, whose
+    # records are rejected
     counts = Counter(r.borrower_id_number for r in report.records)
-    record = ([r for r in report.records
-            if counts[r.borrower_id_number] == 1] or opened)[0]
+    record = min(opened, key=lambda r: counts[r.borrower_id_number])
     registered = record.borrower_name.replace('有限公司', '股份有限公司')
     if registered == record.borrower_name:
         registered += '（个体工商户）'
