@@ -14,7 +14,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from sql import Null
-from sql.aggregate import Count, Max, Sum
+from sql.aggregate import Max, Sum
 from sql.conditionals import Coalesce
 
 from trytond.i18n import gettext
@@ -23,7 +23,8 @@ from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.borrower import USCC_KINDS
 from trytond.modules.reguarantee_base.exchange import run_apart
 from trytond.modules.reguarantee_base.model import (
-    NullEmptyTextMixin, PrevalidatedMixin, WorkflowGuardMixin, create_in_bulk)
+    NullEmptyTextMixin, PrevalidatedMixin, WorkflowGuardMixin, count_by,
+    create_in_bulk)
 from trytond.modules.reguarantee_monitoring.classification import (
     CLASSIFICATIONS)
 from trytond.modules.reguarantee_risk.indicator import (
@@ -243,21 +244,9 @@ class Report(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
         pool = Pool()
         Record = pool.get('reguarantee.credit.report.record')
         record = Record.__table__()
-        cursor = Transaction().connection.cursor()
-        result = {n: defaultdict(int) for n in names}
-        for sub in grouped_slice(reports, IN_MAX):
-            cursor.execute(*record.select(
-                    record.report, record.state, Count(record.id),
-                    where=record.report.in_([r.id for r in sub]),
-                    group_by=[record.report, record.state]))
-            for report, state, count in cursor:
-                if 'record_count' in result:
-                    result['record_count'][report] += count
-                if f'{state}_count' in result:
-                    result[f'{state}_count'][report] += count
-        return {
-            n: {r.id: values[r.id] for r in reports}
-            for n, values in result.items()}
+        return count_by(
+            record, record.report, record.state, reports, names,
+            'record_count')
 
     def get_file(self, name):
         "The first file sent (the original), for download"
