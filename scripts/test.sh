@@ -8,11 +8,11 @@
 #   printed when both are done:
 #     sqlite:<m>   each module's unittest + scenario doctests on SQLite
 #     pytest       the cross-module tests in tests/ (not tests/browser)
+#     browser      scripts/browser-test.sh, when it exists
 #   and
 #     failover     tests/test_failover.py: a synchronous standby promoted
 #                  while projects are submitted (scripts/pg-standby.sh)
 #     postgresql:<m>  the module tests again on a throwaway PostgreSQL
-#   browser      scripts/browser-test.sh, when it exists (alone)
 # The last line printed is "N passed, M failed", counting stages.  Each
 # stage's output goes to var/test-logs/<stage>.log and is shown when the
 # stage fails.  A module stage is scripts/module-test.sh (see there for the
@@ -167,9 +167,9 @@ if ! skipped lint; then
         "$VPY" "${LINT_DIRS[@]}"
 fi
 
-# The SQLite lane (module tests, then pytest) and the PostgreSQL lane
-# (failover, then the module tests on PostgreSQL) are independent: they run
-# at the same time, one on each core; the PostgreSQL lane's result lines
+# The SQLite lane (module tests, pytest, then the browser) and the
+# PostgreSQL lane (failover, then the module tests on PostgreSQL) are
+# independent: they run at the same time, one on each core; the PostgreSQL lane's result lines
 # are printed when both are done.
 
 sqlite_lane() {
@@ -190,6 +190,21 @@ sqlite_lane() {
                 "$1" --ignore="$1/browser" --ignore="$1/test_failover.py"; \
                 s=$?; [ $s -eq 5 ] && s=0; exit $s' \
                 "$VPY" "$ROOT/tests"
+        fi
+    fi
+
+    # --- browser tests -------------------------------------------------------
+    # Last on this lane: it overlaps the end of the PostgreSQL lane, which
+    # runs about five minutes longer than module tests and pytest here.
+    if ! skipped browser; then
+        if [ -f "$ROOT/scripts/browser-test.sh" ]; then
+            # the crawl alone opens every screen of every role: a stage of
+            # its own size
+            STAGE_TIMEOUT=$BROWSER_TIMEOUT stage browser \
+                bash "$ROOT/scripts/browser-test.sh"
+        else
+            echo "== browser                          skipped" \
+                "(scripts/browser-test.sh not found)"
         fi
     fi
 }
@@ -259,23 +274,5 @@ else
     FAILED=$((FAILED + 1))
     FAILED_STAGES+=("postgresql-lane")
 fi
-if [ -n "${FAIL_FAST:-}" ] && [ "$FAILED" -gt 0 ]; then
-    summary
-    exit 1
-fi
-
-# --- browser tests -----------------------------------------------------------
-if ! skipped browser; then
-    if [ -f "$ROOT/scripts/browser-test.sh" ]; then
-        # the crawl alone opens every screen of every role: a stage of
-        # its own size
-        STAGE_TIMEOUT=$BROWSER_TIMEOUT stage browser \
-            bash "$ROOT/scripts/browser-test.sh"
-    else
-        echo "== browser                          skipped" \
-            "(scripts/browser-test.sh not found)"
-    fi
-fi
-
 summary
 [ "$FAILED" -eq 0 ]
