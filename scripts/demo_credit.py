@@ -171,7 +171,7 @@ def setup_bureau(demo):
     token TRYTOND_REGUARANTEE__CREDIT_BUREAU_TOKEN) configured, and this
     month's report of the demo's guarantee accounts sent by the risk
     department; the bureau's register knows one borrower under another name,
-    so that record is rejected (E203), the business department corrects the
+    so the opening of his account is rejected (E203), the business department corrects the
     borrower's name, risk updates the record from the data and sends it
     alone in a correction file, which the bureau accepts.  Called after
     demo_monitoring (the month's classification changes)."""
@@ -209,10 +209,10 @@ def setup_bureau(demo):
         demo.log("no guarantee account to report this month")
         return
     # the bureau's register holds the borrower's full registered name: the
-    # opened account's borrower with the fewest records this month, whose
-    # records are rejected
-    counts = Counter(r.borrower_id_number for r in report.records)
-    record = min(opened, key=lambda r: counts[r.borrower_id_number])
+    # account opening of a borrower who opens one account this month is
+    # rejected, his other records name the account and pass
+    counts = Counter(r.borrower_id_number for r in opened)
+    record = min(opened, key=lambda r: (counts[r.borrower_id_number], r.id))
     registered = record.borrower_name.replace('有限公司', '股份有限公司')
     if registered == record.borrower_name:
         registered += '（个体工商户）'

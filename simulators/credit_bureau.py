@@ -159,7 +159,9 @@ def check_record(values, registered_names):
         errors.append((
                 'E202', 'guarantorUscc',
                 f"{values['guarantorUscc']} is not a valid USCC"))
-    registered = registered_names.get(id_number)
+    # the borrower is matched with the register when the account is
+    # opened; the account's later records are matched by account number
+    registered = registered_names.get(id_number) if kind == '10' else None
     if registered and values['borrowerName'] != registered:
         errors.append((
                 'E203', 'borrowerName',
@@ -176,7 +178,7 @@ class CreditBureauApp(SimulatorApp):
     """Options:
     - processing_delay: seconds before a received file has its feedback;
     - registered_names: {ID number: name} the names of the bureau's
-      register: a record with another name is rejected (E203)."""
+      register: an account opened with another name is rejected (E203)."""
     name = 'credit_bureau'
     rules = [
         Rule('/api/v1/files', endpoint='post_file', methods=['POST']),

@@ -7,7 +7,7 @@ import datetime as dt
 import unittest
 from decimal import Decimal
 
-from simulators.credit_bureau import parse_record
+from simulators.credit_bureau import check_record, parse_record
 from simulators.server import Simulator
 from trytond.model.exceptions import AccessError
 from trytond.model.modelview import AccessButtonError
@@ -83,6 +83,21 @@ class BureauFormatTestCase(unittest.TestCase):
         self.assertEqual(simulated['borrowerName'], "合肥测试科技有限公司")
         self.assertEqual(simulated['amount'], '000000000160000.00')
         self.assertEqual(simulated['classificationCode'], '1')
+
+    def test_simulator_register(self):
+        "Test the bureau matches the register at an account's opening only"
+        register = {make_uscc(1, '91340500'): "合肥测试科技股份有限公司"}
+
+        def errors(**values):
+            line = bureau_format.format_record(record_values(**values))
+            return [(c, f) for c, f, _ in check_record(
+                        parse_record(line), register)]
+        self.assertEqual(errors(), [('E203', 'borrowerName')])
+        self.assertEqual(errors(borrower_name="合肥测试科技股份有限公司"), [])
+        # a later record of the account: matched by its account number
+        self.assertEqual(errors(
+                kind_code='50', status_code='3', balance=Decimal(0),
+                closing_date=MONTH), [])
 
     def test_check_record(self):
         "Test the bureau's rules name the wrong fields"
