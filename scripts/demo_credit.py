@@ -173,8 +173,9 @@ def setup_bureau(demo):
     department; the bureau's register knows one borrower under another name,
     so the opening of his account is rejected (E203), the business
     department corrects the borrower's name, risk updates the record from
-    the data and sends it alone in a correction file, which the bureau accepts.  Called after
-    demo_monitoring (the month's classification changes)."""
+    the data and sends it alone in a correction file, which the bureau
+    accepts.  Called after demo_monitoring (the month's classification
+    changes)."""
     from trytond.modules.reguarantee_base.configuration import get_secret
     url = os.environ.get('DEMO_CREDIT_BUREAU_URL')
     if not url:
