@@ -227,3 +227,20 @@ class Inspection(metaclass=PoolMeta):
         Application = pool.get('reguarantee.direct.application')
         return super().generate_plans() + cls.plan(
             Application.search([('state', '=', 'in_force')]))
+
+
+class ReviewItem(metaclass=PoolMeta):
+    __name__ = 'reguarantee.review.item'
+
+    def get_project_value(self, name):
+        "Show the direct guarantee of a classification change on the agenda"
+        pool = Pool()
+        Change = pool.get('reguarantee.classification.change')
+        if isinstance(self.origin, Change) and self.origin.application:
+            application = self.origin.application
+            if name == 'borrower':
+                return application.applicant.id
+            elif name == 'guarantee_amount':
+                return application.amount
+            return None
+        return super().get_project_value(name)

@@ -308,6 +308,7 @@ class DirectMonitoringRiskTestCase(unittest.TestCase):
         pool = Pool()
         Change = pool.get('reguarantee.classification.change')
         Inspection = pool.get('reguarantee.inspection')
+        Item = pool.get('reguarantee.review.item')
         company = create_company()
         with set_company(company):
             records = self.create_portfolio(company)
@@ -341,3 +342,10 @@ class DirectMonitoringRiskTestCase(unittest.TestCase):
             self.assertTrue(upgrade.review_required)
             with self.assertRaises(ReviewRequiredError):
                 Change.approve([upgrade])
+            # on the committee's agenda the change shows the guarantee
+            item = Item(origin=upgrade)
+            self.assertEqual(
+                item.get_project_value('borrower'), d2.applicant.id)
+            self.assertEqual(
+                item.get_project_value('guarantee_amount'),
+                Decimal(2_500_000))
