@@ -72,6 +72,17 @@ def setup_direct_monitoring(demo):
                 ]):
         change.click('approve')
 
+    done = demo.browse(done, 'admin')
+    late, = demo.model('reguarantee.inspection', 'admin').find([
+            ('origin', '=', str(overdue)),
+            ('due_date', '<', demo.TODAY),
+            ])
+    if done.classification != 'special_mention' or late.state != 'overdue':
+        raise RuntimeError(
+            f"direct application {done.purpose} is {done.classification}, "
+            f"expected special_mention; its inspection is {late.state}, "
+            "expected overdue")
+
     demo.log("computing today's risk snapshots with the direct guarantees")
     cron, = Cron.find([
             ('method', '=', 'reguarantee.risk.snapshot|compute_today')])

@@ -250,6 +250,7 @@ class DirectMonitoringRiskTestCase(unittest.TestCase):
         pool = Pool()
         Application = pool.get('reguarantee.direct.application')
         Borrower = pool.get('reguarantee.borrower')
+        Inspection = pool.get('reguarantee.inspection')
         Party = pool.get('party.party')
         Rule = pool.get('reguarantee.inspection.plan.rule')
         company = create_company()
@@ -296,6 +297,8 @@ class DirectMonitoringRiskTestCase(unittest.TestCase):
                     ('offsite', dt.date(2026, 11, 9)),
                     ('onsite', dt.date(2026, 11, 10)),
                     ])
+            # the daily cron plans nothing more
+            self.assertEqual(Inspection.generate_plans(), [])
             inspection = application.inspections[0]
             self.assertEqual(inspection.borrower, borrower)
             self.assertIsNone(inspection.institution)
