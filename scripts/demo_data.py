@@ -949,6 +949,8 @@ def setup_demo(company):
     __import__('demo_credit').setup_review_report(sys.modules[__name__])
     __import__('demo_monitoring').setup_monitoring(sys.modules[__name__])
     __import__('demo_direct').setup_direct(sys.modules[__name__])
+    __import__('demo_direct_monitoring').setup_direct_monitoring(
+        sys.modules[__name__])
     __import__('demo_credit').setup_bureau(sys.modules[__name__])
     from demo_integration import setup_integration
     setup_integration(as_user)

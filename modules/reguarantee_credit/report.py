@@ -343,10 +343,12 @@ class Report(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
                 & in_month(compensation.payment_date)))
         events.extend((p, 'compensation', d, {}) for p, d in cursor)
 
-        # the last change of each project approved in the month
+        # the last change of each project approved in the month (not those
+        # of the direct guarantees, whose project is empty)
         last = change.select(
             change.project, Max(change.id).as_('id'),
             where=(change.company == company)
+            & (change.project != Null)
             & (change.state == 'approved')
             & in_month(change.approval_date),
             group_by=[change.project])

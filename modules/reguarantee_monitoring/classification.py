@@ -1,6 +1,8 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
+from collections import defaultdict
+
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.modules.reguarantee_base.model import WorkflowGuardMixin
@@ -66,6 +68,11 @@ class Project(metaclass=PoolMeta):
                             'released', 'compensated', 'closed']),
                     }),
             ]
+
+    @property
+    def classifiable(self):
+        "Whether the project is in force, so that it can be reclassified"
+        return self.state in CLASSIFIED_STATES
 
     def get_inspection_pattern(self):
         "Return the pattern to match the inspection plan rules"
@@ -220,11 +227,28 @@ class ClassificationChange(
         get_name = IrModel.get_name
         return [(None, '')] + [(m, get_name(m)) for m in cls._get_origin()]
 
+    @classmethod
+    def _get_guarantee_fields(cls):
+        """Return the field of the change holding the classified guarantee
+        by its model name: the hook of the modules that classify other
+        guarantees (e.g. direct guarantees); each of these guarantees has
+        `company`, `classification` and `classifiable`"""
+        return {'reguarantee.project': 'project'}
+
+    @property
+    def guarantee(self):
+        "The classified guarantee: the project or another module's"
+        for name in self._get_guarantee_fields().values():
+            guarantee = getattr(self, name, None)
+            if guarantee:
+                return guarantee
+
     def get_rec_name(self, name):
         selection = dict(self.fields_get(['to_level'])['to_level'][
                 'selection'])
-        project = self.project.rec_name if self.project else ''
-        return f'{project} → {selection.get(self.to_level, "")}'
+        guarantee = self.guarantee
+        guarantee = guarantee.rec_name if guarantee else ''
+        return f'{guarantee} → {selection.get(self.to_level, "")}'
 
     @classmethod
     def search_rec_name(cls, name, clause):
@@ -249,14 +273,15 @@ class ClassificationChange(
     @classmethod
     def preprocess_values(cls, mode, values):
         pool = Pool()
-        Project = pool.get('reguarantee.project')
         values = super().preprocess_values(mode, values)
-        if mode == 'create' and values.get('project'):
-            project = Project(values['project'])
-            # the level the change starts from is the project's, not the
-            # client's
-            values['from_level'] = project.classification
-            values.setdefault('company', project.company.id)
+        if mode == 'create':
+            for model, name in cls._get_guarantee_fields().items():
+                if values.get(name):
+                    guarantee = pool.get(model)(values[name])
+                    # the level the change starts from is the guarantee's,
+                    # not the client's
+                    values['from_level'] = guarantee.classification
+                    values.setdefault('company', guarantee.company.id)
         return values
 
     @classmethod
@@ -290,21 +315,21 @@ class ClassificationChange(
     def approve(cls, changes):
         pool = Pool()
         Date = pool.get('ir.date')
-        Project = pool.get('reguarantee.project')
         cls.check_review(changes)
-        to_write = []
+        to_write = defaultdict(list)
         for change in changes:
-            project = change.project
-            if project.classification != change.from_level:
+            guarantee = change.guarantee
+            if guarantee.classification != change.from_level:
                 raise ClassificationError(gettext(
                         'reguarantee_monitoring'
                         '.msg_classification_changed_since',
                         change=change.rec_name,
-                        project=project.rec_name,
-                        level=project.classification_string))
-            to_write.extend([[project], {'classification': change.to_level}])
-        if to_write:
-            Project.write(*to_write)
+                        project=guarantee.rec_name,
+                        level=guarantee.classification_string))
+            to_write[guarantee.__name__].extend(
+                [[guarantee], {'classification': change.to_level}])
+        for model, args in to_write.items():
+            pool.get(model).write(*args)
         cls.write(changes, {
                 'approved_by': Transaction().user,
                 'approval_date': Date.today(),
@@ -318,31 +343,42 @@ class ClassificationChange(
 
     @classmethod
     def propose_downgrades(cls, proposals):
-        """Create the proposed changes of (project, level, reason, origin)
-        for the projects in force whose classification is better than the
-        level and that have no proposal pending at that level or worse;
+        """Create the proposed changes of (guarantee, level, reason,
+        origin) for the guarantees (projects or those of
+        _get_guarantee_fields) in force whose classification is better than
+        the level and that have no proposal pending at that level or worse;
         return them"""
+        fields_ = cls._get_guarantee_fields()
+        ids = defaultdict(set)
+        for guarantee, _, _, _ in proposals:
+            ids[guarantee.__name__].add(guarantee.id)
         pending = {}
-        projects = {p for p, _, _, _ in proposals}
-        for change in cls.search([
-                    ('project', 'in', [p.id for p in projects]),
-                    ('state', '=', 'proposed'),
-                    ]):
-            level = pending.get(change.project)
-            if not level or is_worse(change.to_level, level):
-                pending[change.project] = change.to_level
+        if ids:
+            for change in cls.search([
+                        ('state', '=', 'proposed'),
+                        ['OR'] + [
+                            (fields_[m], 'in', list(i))
+                            for m, i in ids.items()],
+                        ]):
+                guarantee = change.guarantee
+                level = pending.get(guarantee)
+                if not level or is_worse(change.to_level, level):
+                    pending[guarantee] = change.to_level
         to_create = []
-        for project, level, reason, origin in proposals:
-            if (project.state not in CLASSIFIED_STATES
-                    or not is_worse(level, project.classification)):
+        for guarantee, level, reason, origin in proposals:
+            if (not guarantee.classifiable
+                    or not is_worse(level, guarantee.classification)):
                 continue
-            if project in pending and not is_worse(level, pending[project]):
+            if (guarantee in pending
+                    and not is_worse(level, pending[guarantee])):
                 continue
-            pending[project] = level
-            to_create.append(cls(
-                    company=project.company, project=project,
-                    from_level=project.classification, to_level=level,
-                    reason=reason, origin=origin))
+            pending[guarantee] = level
+            change = cls(
+                company=guarantee.company,
+                from_level=guarantee.classification, to_level=level,
+                reason=reason, origin=origin)
+            setattr(change, fields_[guarantee.__name__], guarantee)
+            to_create.append(change)
         cls.save(to_create)
         return to_create
 

@@ -419,9 +419,10 @@ class Inspection(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
         # the proposal of the inspection first: the signals' proposals of
         # the same or a better level are then pending already
         Change.propose_downgrades([
-                (i.origin, i.proposed_classification, i.findings, i)
+                (i.get_classified(), i.proposed_classification, i.findings,
+                    i)
                 for i in inspections
-                if i.proposed_classification and i.get_project()])
+                if i.proposed_classification and i.get_classified()])
         Signal.save([
                 s for i in inspections for s in i.get_signals()])
 
@@ -430,6 +431,12 @@ class Inspection(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
         Project = Pool().get('reguarantee.project')
         if isinstance(self.origin, Project):
             return self.origin
+
+    def get_classified(self):
+        """Return the guarantee of the origin whose classification the
+        inspection may propose to change, or None: the hook of the modules
+        that classify other guarantees"""
+        return self.get_project()
 
     def get_signals(self):
         "Return the unsaved risk signals of the inspection's signal kinds"
@@ -446,7 +453,10 @@ class Inspection(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def plan(cls, projects):
         """Create the missing inspections of the projects' plans (those of
-        the same kind and due date are kept), and return them"""
+        the same kind and due date are kept), and return them
+
+        The projects may be other guarantees of _get_origin that have a
+        company, start_date, end_date and get_inspection_pattern."""
         pool = Pool()
         Rule = pool.get('reguarantee.inspection.plan.rule')
         rules = Rule.search([])
@@ -455,7 +465,8 @@ class Inspection(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
             for inspection in cls.search([
                         ('origin', 'in', [str(p) for p in sub_projects]),
                         ], order=[]):
-                existing[inspection.origin.id].add(
+                # keyed by record: the origins may be of several models
+                existing[inspection.origin].add(
                     (inspection.kind, inspection.due_date))
         to_create = []
         for project in projects:
@@ -464,7 +475,7 @@ class Inspection(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
                 continue
             for kind, due_date in rule.get_plan(
                     project.start_date, project.end_date):
-                if (kind, due_date) in existing[project.id]:
+                if (kind, due_date) in existing[project]:
                     continue
                 to_create.append({
                         'company': project.company.id,
