@@ -308,21 +308,22 @@ class Portfolio:
         """Return the guarantee balance of the largest group of related
         borrowers by institution and the re-guaranteed balance of the
         largest group"""
-        cursor.execute(*line.select(
-                line.institution, line.related_group,
-                Sum(line.guarantee), Sum(line.reguaranteed),
-                where=line.related_group != Null,
-                group_by=[line.institution, line.related_group]))
-        related = defaultdict(Decimal)
-        groups = defaultdict(Decimal)
-        for institution, group, guarantee, reguaranteed in cursor:
-            guarantee = to_decimal(guarantee)
-            if guarantee > related[institution]:
-                related[institution] = guarantee
-            groups[group] += to_decimal(reguaranteed)
-        return (
-            {i: a * unit for i, a in related.items()},
-            max(groups.values(), default=Decimal(0)) * unit)
+        group = line.select(
+            line.institution, Sum(line.guarantee).as_('amount'),
+            where=line.related_group != Null,
+            group_by=[line.institution, line.related_group])
+        cursor.execute(*group.select(
+                group.institution, Max(group.amount),
+                group_by=[group.institution]))
+        related = {
+            institution: to_decimal(a) * unit for institution, a in cursor}
+        group = line.select(
+            Sum(line.reguaranteed).as_('amount'),
+            where=line.related_group != Null,
+            group_by=[line.related_group])
+        cursor.execute(*group.select(Max(group.amount)))
+        amount, = cursor.fetchone()
+        return related, to_decimal(amount) * unit
 
 
 def loss_figures(company, date, period_start, key='institution'):
