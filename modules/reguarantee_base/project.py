@@ -224,7 +224,12 @@ class Project(
         # pg_trgm).  The state and end date after the order let the
         # release tabs (see search_release_due) test each entry in the
         # index, without reading the table, while they walk the order
-        # past the projects that are not due.
+        # past the projects that are not due.  The company and the
+        # institution included in the index of the order do the same for
+        # the record rules: an operator's `institution IN (...)` cannot
+        # walk the institution's index in order (PostgreSQL before 17
+        # does not order a scan of a list of values), so the first page
+        # is an index-only scan of the order, filtered in the index.
         order = [
             (t.start_date, Index.Range(order='DESC')),
             (t.id, Index.Range(order='DESC')),
@@ -232,7 +237,7 @@ class Project(
         state = (t.state, Index.Equality(cardinality='low'))
         end_date = (t.end_date, Index.Range())
         cls._sql_indexes.update({
-                Index(t, *order),
+                Index(t, *order, include=[t.company, t.institution]),
                 Index(t, state, *order, end_date),
                 Index(t, (t.institution, Index.Equality()), *order,
                     state, end_date),
