@@ -15,8 +15,6 @@ import datetime as dt
 import unittest
 from decimal import Decimal
 
-import test_module
-
 from trytond.exceptions import UserError
 from trytond.model.exceptions import DomainValidationError
 from trytond.modules.company.tests import create_company, set_company
@@ -25,6 +23,7 @@ from trytond.modules.reguarantee_base.exceptions import (
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.modules.reguarantee_direct.exceptions import (
     ApplicationError, DirectRecoveryError)
+from trytond.modules.reguarantee_direct.tests import test_module
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
 
