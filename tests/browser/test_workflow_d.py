@@ -39,8 +39,14 @@ def test_compensation_tiers_and_recovery(sao, tryton_server):
     user.login_as('business')
     user.open('reguarantee_base.menu_compensation')
     user.new_record()
-    user.fill_many2one('project', LOAN_CONTRACT, shown='.')
-    project = user.value('project')
+    # its origin is a re-guarantee project (a Reference: model, then record)
+    user.field('origin').locator(
+        'xpath=ancestor::div[contains(concat(" ", @class, " "), '
+        '" form-reference ")][1]//select').select_option(
+        'reguarantee.project')
+    user.wait_idle()
+    user.fill_many2one('origin', LOAN_CONTRACT, shown='.')
+    project = user.value('origin')
     user.fill_date('default_date', today)
     user.fill('principal', PAID)
     user.fill('interest', 0)
