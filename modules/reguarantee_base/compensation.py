@@ -56,6 +56,10 @@ class Compensation(
         help="The guarantee whose borrower defaulted: a filed re-guarantee "
         "project (or, with the direct guarantees, a direct guarantee in "
         "force).")
+    # The origin when it is a project, else empty: kept in its own indexed
+    # column (filled from the origin by preprocess_values, checked by
+    # check_origin) so that the statistics of the re-guarantee business
+    # (risk, fees, credit, review, monitoring) join it as before.
     project = fields.Many2One(
         'reguarantee.project', "Project",
         ondelete='RESTRICT', states=_states,
