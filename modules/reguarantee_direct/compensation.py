@@ -16,6 +16,7 @@ from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.compensation import OPEN_STATES
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval, If
+from trytond.transaction import without_check_access
 
 from .exceptions import ApplicationError, DirectRecoveryError
 
@@ -107,7 +108,10 @@ class Compensation(metaclass=PoolMeta):
         pool = Pool()
         Application = pool.get('reguarantee.direct.application')
         super().pay(compensations)
-        Application.compensate(cls._direct_applications(compensations))
+        # the guarantee follows its compensation, paid by the finance staff
+        # who do not manage the direct guarantees
+        with without_check_access():
+            Application.compensate(cls._direct_applications(compensations))
 
 
 class Recovery(metaclass=PoolMeta):
@@ -158,13 +162,15 @@ class Recovery(metaclass=PoolMeta):
         if self.compensation:
             return self.compensation.get_direct_application()
 
-    @fields.depends('counter_guarantee', 'amount', 'realised_amount')
+    @fields.depends(
+        'counter_guarantee', 'amount', 'realised_amount',
+        'realisation_method')
     def on_change_counter_guarantee(self):
         if self.counter_guarantee:
             if self.realised_amount is None:
                 self.realised_amount = self.amount
             if (self.counter_guarantee.kind == 'deposit'
-                    and not getattr(self, 'realisation_method', None)):
+                    and not self.realisation_method):
                 self.realisation_method = 'deposit_deduction'
 
     @classmethod

@@ -26,6 +26,7 @@ from trytond.modules.reguarantee_direct.exceptions import (
 from trytond.modules.reguarantee_direct.tests import test_module
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.transaction import Transaction, check_access
 
 
 class DirectCompensationTestCase(unittest.TestCase):
@@ -159,8 +160,11 @@ class DirectCompensationTestCase(unittest.TestCase):
             recovery = Recovery(
                 compensation=compensation, date=today,
                 amount=Decimal('300000'), counter_guarantee=mortgage,
-                realisation_method='auction',
-                realised_amount=Decimal('300000'))
+                realisation_method='auction')
+            recovery.on_change_counter_guarantee()
+            self.assertEqual(recovery.realised_amount, Decimal('300000'))
+            self.assertEqual(
+                recovery.on_change_with_direct_application(), application)
             recovery.save()
             Recovery.confirm([recovery])
             # the company keeps all it recovers: nothing due from an
@@ -226,6 +230,59 @@ class DirectCompensationTestCase(unittest.TestCase):
                     application, default_date=(
                         application.start_date - dt.timedelta(days=1)))
             self.assertIn(application.rec_name, cm.exception.message)
+
+    @with_transaction()
+    def test_approval_tiers_by_role(self):
+        """Test the tiers of approval of a direct compensation as button
+        rules, and its payment by the finance staff"""
+        pool = Pool()
+        Application = pool.get('reguarantee.direct.application')
+        Compensation = pool.get('reguarantee.compensation')
+        Configuration = pool.get('reguarantee.configuration')
+        ModelData = pool.get('ir.model.data')
+        User = pool.get('res.user')
+        company = create_company()
+        with set_company(company):
+            configuration = Configuration(1)
+            configuration.compensation_level2_amount = Decimal('500000')
+            configuration.save()
+            application = self.put_in_force(company)
+            users = {}
+            for group in ['business', 'risk', 'risk_committee', 'finance']:
+                users[group], = User.create([{
+                            'login': f'direct_{group}', 'name': group,
+                            'companies': [('add', [company.id])],
+                            'company': company.id,
+                            'groups': [('add', [ModelData.get_id(
+                                            'reguarantee_base',
+                                            f'group_{group}')])],
+                            }])
+
+            def as_user(group):
+                return Transaction().set_user(users[group].id)
+
+            with as_user('business'), check_access():
+                compensation = self.create_compensation(
+                    Application(application.id))
+                # 812,000 > 500,000: a risk committee user approves too
+                self.assertEqual(compensation.approval_level, 2)
+                Compensation.submit([compensation])
+            with as_user('risk'), check_access():
+                Compensation.approve([Compensation(compensation.id)])
+                self.assertEqual(
+                    Compensation(compensation.id).state, 'submitted')
+            with as_user('risk_committee'), check_access():
+                Compensation.approve([Compensation(compensation.id)])
+                self.assertEqual(
+                    Compensation(compensation.id).state, 'approved')
+            with as_user('finance'), check_access():
+                Compensation.pay([Compensation(compensation.id)])
+            self.assertEqual(Compensation(compensation.id).state, 'paid')
+            self.assertEqual(
+                Application(application.id).state, 'compensated')
+            with as_user('risk'), check_access():
+                with self.assertRaises(ApplicationError):
+                    Application.close([Application(application.id)])
 
     @with_transaction()
     def test_claim_within_guarantee(self):
