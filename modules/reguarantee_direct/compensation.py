@@ -299,6 +299,15 @@ class Application(metaclass=PoolMeta):
                 })
 
     @classmethod
+    def view_attributes(cls):
+        return super().view_attributes() + [
+            ('/form/notebook/page[@id="compensation"]', 'states', {
+                    'invisible': ~Eval('state').in_(
+                        ['in_force', 'compensated', 'closed']),
+                    }),
+            ]
+
+    @classmethod
     def get_recoveries(cls, applications, name):
         pool = Pool()
         Recovery = pool.get('reguarantee.recovery')
