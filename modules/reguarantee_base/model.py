@@ -331,8 +331,8 @@ class WorkflowGuardMixin:
 
 class OneOpenMixin:
     """Keep at most one open record (in a state of _open_states) per record
-    of the Many2One _open_parent: one open compensation per project, one
-    open disposal per compensation
+    of the Many2One or Reference _open_parent: one open compensation per
+    guarantee, one open disposal per compensation
 
     The model returns its error with _open_error."""
     __slots__ = ()
@@ -355,8 +355,12 @@ class OneOpenMixin:
             r for r in records if getattr(r, state) in cls._open_states]
         if not records:
             return
+        if isinstance(cls._fields[parent], fields.Reference):
+            values = {str(getattr(r, parent)) for r in records}
+        else:
+            values = {getattr(r, parent).id for r in records}
         others = cls.search([
-                (parent, 'in', list({getattr(r, parent).id for r in records})),
+                (parent, 'in', list(values)),
                 (state, 'in', list(cls._open_states)),
                 ('id', 'not in', [r.id for r in records]),
                 ], order=[('id', 'ASC')])

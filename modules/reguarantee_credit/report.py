@@ -330,6 +330,7 @@ class Report(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
                 ).select(
                 compensation.project, Max(recovery.date),
                 where=(compensation.company == company)
+                & (compensation.project != Null)
                 & (recovery.state == 'confirmed')
                 & in_month(recovery.date)
                 & compensation.state.in_(PAID_STATES),
@@ -339,6 +340,7 @@ class Report(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
         cursor.execute(*compensation.select(
                 compensation.project, compensation.payment_date,
                 where=(compensation.company == company)
+                & (compensation.project != Null)
                 & compensation.state.in_(PAID_STATES)
                 & in_month(compensation.payment_date)))
         events.extend((p, 'compensation', d, {}) for p, d in cursor)

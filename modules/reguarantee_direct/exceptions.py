@@ -17,6 +17,10 @@ class ApplicationError(UserError):
     pass
 
 
+class DirectRecoveryError(ValidationError):
+    pass
+
+
 class CounterGuaranteeError(UserError):
     pass
 

@@ -104,9 +104,12 @@ def in_force_where(project, company, date):
     pool = Pool()
     Compensation = pool.get('reguarantee.compensation')
     compensation = Compensation.__table__()
+    # the compensations of projects only (a direct guarantee's has none):
+    # a NULL in the NOT IN would leave no project in force
     paid = compensation.select(
         compensation.project,
         where=compensation.state.in_(PAID_STATES)
+        & (compensation.project != Null)
         & (compensation.payment_date <= date))
     return ((project.company == company)
         & project.state.in_(ACCEPTED_STATES)
