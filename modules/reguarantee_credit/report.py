@@ -82,6 +82,13 @@ def next_month(month):
     return (month.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
+def record_order(values):
+    "The order of the records of a report: by date, account and kind"
+    return (
+        values['event_date'], values['account_number'] or '',
+        [k for k, _ in KINDS].index(values['kind']))
+
+
 def as_date(value):
     """Return the date of an SQL result: SQLite answers a text for an
     aggregate or an expression of dates, whose type it does not know"""
@@ -290,9 +297,7 @@ class Report(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
         Record = pool.get('reguarantee.credit.report.record')
         events = cls.get_project_events(report)
         values = Record.values_from_projects(report, events)
-        return sorted(values, key=lambda v: (
-                v['event_date'], v['account_number'] or '',
-                [k for k, _ in KINDS].index(v['kind'])))
+        return sorted(values, key=record_order)
 
     @classmethod
     def get_project_events(cls, report):
