@@ -9,7 +9,6 @@ fees (reguarantee_fees.fee_calculation): an upfront fee covers the whole
 term from the start date, a periodic fee covers a calendar month, the first
 and last months pro rata of their days."""
 import datetime as dt
-from decimal import Decimal
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
