@@ -61,7 +61,11 @@ class Fee(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
             ])
     party = fields.Many2One(
         'party.party', "Customer", required=True, readonly=True,
-        ondelete='RESTRICT')
+        ondelete='RESTRICT',
+        context={
+            'company': Eval('company', -1),
+            },
+        depends={'company'})
     kind = fields.Selection([
             ('upfront', "Upfront"),
             ('periodic', "Periodic"),
@@ -201,11 +205,13 @@ class Fee(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def cancel_unbilled(cls, applications):
         "Cancel the fees not invoiced of the released applications"
-        fees = cls.search([
-                ('application', 'in', [a.id for a in applications]),
-                ('state', '=', 'draft'),
-                ])
-        cls.cancel(fees)
+        # the release (business) is what stops the fees
+        with without_check_access():
+            fees = cls.search([
+                    ('application', 'in', [a.id for a in applications]),
+                    ('state', '=', 'draft'),
+                    ])
+            cls.cancel(fees)
 
     def check_invoice(self):
         if self.application.state not in FEE_STATES:
