@@ -43,7 +43,6 @@ def setup_direct_fees(demo, applications):
 
     wizard = Wizard(
         'reguarantee.direct.fee.create', config=demo.as_user('finance'))
-    wizard.form.until = demo.TODAY
     wizard.execute('create_')
     Fee = demo.model('reguarantee.direct.fee', 'finance')
     fee, = Fee.find([('application', '=', in_force.id)])
