@@ -239,6 +239,7 @@ def setup_direct(demo):
             raise RuntimeError(
                 f"direct application {application.purpose} is "
                 f"{application.state}, expected {target}")
+    __import__('demo_direct_fee').setup_direct_fees(demo, applications)
 
 
 def compensate_and_recover(demo, application):

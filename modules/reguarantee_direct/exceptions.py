@@ -27,3 +27,11 @@ class CounterGuaranteeError(UserError):
 
 class CounterGuaranteeModificationError(AccessError):
     pass
+
+
+class DirectFeeError(UserError):
+    pass
+
+
+class DirectDepositError(UserError):
+    pass
