@@ -70,7 +70,7 @@ def add_mortgage(user, today):
         field.fill(value)
         field.press('Tab')
         user.wait_idle()
-    expect(form.locator('input[name="secured_value"]')).to_have_value(
+    expect(form.locator('input[name="secured_value"]').first).to_have_value(
         '700,000.00')
     dialog.locator('.modal-footer .btn-primary').last.click()
     expect(dialog).to_be_hidden()
@@ -172,7 +172,9 @@ def test_direct_guarantee_to_in_force(sao, tryton_server):
     open_page(user, 'loan_number')
     expect(user.field('contract_number')).not_to_have_value('')
     user.fill('loan_number', 'HSB-DIRECT-BROWSER-01')
-    user.fill_date('loan_date', today)
+    # the bank lends on the day the contract is signed (the company's date,
+    # which is not the test machine's around midnight in Beijing)
+    user.fill('loan_date', user.value('contract_date'))
     user.fill('loan_amount', Decimal(AMOUNT))
     user.save()
     user.click_button('confirm_loan')
