@@ -6,7 +6,7 @@ import datetime as dt
 import unittest
 from decimal import Decimal
 
-from sql import Literal, Null
+from sql import Null
 from sql.aggregate import Count
 
 from trytond.modules.company.tests import create_company, set_company
@@ -40,7 +40,7 @@ class InForceTestCase(unittest.TestCase):
 
         def in_force():
             cursor.execute(*project.select(
-                    Count(Literal('*')),
+                    Count(project.id),
                     where=in_force_where(project, company.id, date)))
             return cursor.fetchone()[0]
 
