@@ -40,7 +40,9 @@ PRODUCTS = [
     ]
 #: The applicants: name, kind, identity serial, industry, region
 APPLICANTS = [
-    ('合肥智联电子科技有限公司', 'enterprise', 601, 'C3982', '340100'),
+    # the credit demo's borrower of the same identity number (one borrower
+    # per identity: its registered name is kept)
+    ('合肥新兴电子科技有限公司', 'enterprise', 601, 'C3982', '340100'),
     ('芜湖长江建设工程有限公司', 'enterprise', 602, 'E4813', '340200'),
     ('六安绿源茶业有限公司', 'enterprise', 603, 'A0164', '341500'),
     ('合肥市包河区张记五金店', 'individual_business', 604, 'F5274', '340100'),

@@ -22,7 +22,6 @@ import demo_direct
 from playwright.sync_api import expect
 from sao_workflow import Workflow
 
-# (the first applicant of the demo is registered under another name)
 APPLICANT = demo_direct.APPLICANTS[2][0]
 PRODUCT = demo_direct.PRODUCTS[0][1]
 BANK = demo_data.BANKS[0]
