@@ -166,29 +166,31 @@ class Deposit(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
     @Workflow.transition('refunded')
     def refund(cls, deposits):
         "Pay the deposits back: their guarantee is released or closed"
-        today = cls._today()
-        for deposit in deposits:
-            deposit.check_refund(
-                REFUND_STATES,
-                'reguarantee_direct.msg_direct_deposit_refund_state')
-            if not deposit.refund_date:
-                deposit.refund_date = today
-            if deposit.refund_amount is None:
-                deposit.refund_amount = deposit.amount
-        cls.save(deposits)
+        cls._settle(
+            deposits, REFUND_STATES,
+            'reguarantee_direct.msg_direct_deposit_refund_state',
+            lambda deposit: deposit.amount)
 
     @classmethod
     @ModelView.button
     @Workflow.transition('applied')
     def apply(cls, deposits):
         "Apply the deposits against the compensation paid"
+        cls._settle(
+            deposits, APPLY_STATES,
+            'reguarantee_direct.msg_direct_deposit_apply_state',
+            lambda deposit: 0)
+
+    @classmethod
+    def _settle(cls, deposits, states, message, default_refund):
+        """Settle the deposits of guarantees in states (else raise message):
+        dated today unless dated, paid back default_refund(deposit) unless
+        an amount is set"""
         today = cls._today()
         for deposit in deposits:
-            deposit.check_refund(
-                APPLY_STATES,
-                'reguarantee_direct.msg_direct_deposit_apply_state')
+            deposit.check_refund(states, message)
             if not deposit.refund_date:
                 deposit.refund_date = today
             if deposit.refund_amount is None:
-                deposit.refund_amount = 0
+                deposit.refund_amount = default_refund(deposit)
         cls.save(deposits)
