@@ -16,6 +16,8 @@ from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.model import WorkflowGuardMixin
 from trytond.modules.reguarantee_fees.fee_calculation import (
     covered_periods, days_between, fee_amount)
+from trytond.modules.reguarantee_fees.invoice import (
+    new_customer_invoice, new_invoice_line, post_new_invoices)
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
@@ -232,50 +234,32 @@ class Fee(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
     def _get_invoice(self):
         "Return the unsaved customer invoice of the fee"
         pool = Pool()
-        Date = pool.get('ir.date')
-        Invoice = pool.get('account.invoice')
-        InvoiceLine = pool.get('account.invoice.line')
         Lang = pool.get('ir.lang')
         lang = Lang.get()
-        with Transaction().set_context(company=self.company.id):
-            today = Date.today()
-        reference = self.application.contract_number or (
-            self.application.number)
-        invoice = Invoice(
-            company=self.company, type='out', party=self.party,
-            currency=self.currency, invoice_date=today,
-            description=reference, reference=reference)
-        invoice.on_change_party()
-        invoice.set_journal()
-        product = self.application.product.invoice_product
-        with Transaction().set_context(company=self.company.id):
-            account = product.account_revenue_used
-            taxes = list(product.customer_taxes_used)
-        invoice.lines = [InvoiceLine(
-                type='line', company=self.company, currency=self.currency,
-                product=product, unit=product.default_uom, quantity=1,
-                unit_price=self.amount, account=account, taxes=taxes,
-                description=gettext(
+        invoice = new_customer_invoice(
+            self.company, self.party, self.currency,
+            self.application.contract_number or self.application.number)
+        invoice.lines = [new_invoice_line(
+                self.company, self.currency,
+                self.application.product.invoice_product, self.amount,
+                gettext(
                     'reguarantee_direct.msg_direct_fee_invoice_line',
                     application=self.application.rec_name,
                     start=lang.strftime(self.period_start),
                     end=lang.strftime(self.period_end)),
-                origin=self)]
+                self)]
         return invoice
 
     @classmethod
     @ModelView.button
     @Workflow.transition('invoiced')
     def invoice_(cls, fees):
-        pool = Pool()
-        Invoice = pool.get('account.invoice')
         for fee in fees:
             fee.check_invoice()
         # Pressing Invoice (finance) is what allows to invoice the fee
         with without_check_access():
             invoices = [f._get_invoice() for f in fees]
-            Invoice.save(invoices)
-            Invoice.post(invoices)
+        post_new_invoices(invoices)
         for fee, invoice in zip(fees, invoices):
             fee.invoice = invoice
         cls.save(fees)
