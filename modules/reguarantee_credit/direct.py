@@ -6,9 +6,6 @@ credit-bureau records and the business-information look-ups of their
 applicants"""
 from decimal import Decimal
 
-from sql import Null
-from sql.aggregate import Max
-
 from trytond.model import ModelView, Workflow
 from trytond.modules.reguarantee_base.borrower import USCC_KINDS
 from trytond.pool import Pool, PoolMeta
@@ -43,9 +40,7 @@ class Report(metaclass=PoolMeta):
         guarantees, which are not linked to them yet: left out."""
         pool = Pool()
         Application = pool.get('reguarantee.direct.application')
-        Change = pool.get('reguarantee.classification.change')
         application = Application.__table__()
-        change = Change.__table__()
         cursor = Transaction().connection.cursor()
         company = report.company.id
         start, end = report.month, next_month(report.month)
@@ -61,20 +56,7 @@ class Report(metaclass=PoolMeta):
                 & in_month(application.start_date)))
         events.extend((a, 'open', d, {}) for a, d in cursor)
 
-        # the last change of each direct guarantee approved in the month
-        last = change.select(
-            change.application, Max(change.id).as_('id'),
-            where=(change.company == company)
-            & (change.application != Null)
-            & (change.state == 'approved')
-            & in_month(change.approval_date),
-            group_by=[change.application])
-        cursor.execute(*last.join(
-                change, condition=last.id == change.id).select(
-                change.application, change.approval_date, change.to_level))
-        events.extend(
-            (a, 'classification', d, {'classification': level})
-            for a, d, level in cursor)
+        events.extend(cls.get_classification_events(report, 'application'))
 
         cursor.execute(*application.select(
                 application.id, application.release_date,
