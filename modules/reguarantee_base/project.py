@@ -27,7 +27,7 @@ from .borrower import is_valid_borrower_id
 from .exceptions import ProjectDuplicateError, ProjectValidationError
 from .model import (
     NullEmptyTextMixin, PrevalidatedMixin, RecNamesSearchMixin,
-    SequenceNumberMixin, WorkflowGuardMixin, create_in_bulk)
+    SequenceNumberMixin, WorkflowGuardMixin, create_in_bulk, currency_rounder)
 
 _states = {
     'readonly': Eval('state') != 'draft',
@@ -660,8 +660,11 @@ class Project(
         share_key = ('product share', product.id)
         if share_key not in cache:
             cache[share_key] = product.share_reguarantor
+        round_key = ('currency round', self.company.id)
+        if round_key not in cache:
+            cache[round_key] = currency_rounder(self.currency)
         self.contract, self.product = contract, product
-        self.reguaranteed_amount = self.currency.round(
+        self.reguaranteed_amount = cache[round_key](
             self.guarantee_amount * cache[share_key])
 
     @classmethod
@@ -765,10 +768,14 @@ class Project(
                     elif name in others:
                         return record._save_values()
                     if name in relations and value is not None:
-                        if value.id is None or value.id < 0:
-                            raise ValueError(
-                                "unsaved %s of %s" % (name, record))
-                        value = value.id
+                        value_id = value.id
+                        if value_id is None or value_id < 0:
+                            # a new borrower, created before its projects
+                            value_id = created_ids.get(id(value))
+                            if value_id is None:
+                                raise ValueError(
+                                    "unsaved %s of %s" % (name, record))
+                        value = value_id
                     values[name] = value
                 return values
             return values_of
@@ -792,6 +799,9 @@ class Project(
                             create_in_bulk(Model, vlist)))
             return result
 
+        # The id each new borrower is created with, by id() of its unsaved
+        # record: the values of its projects take it
+        created_ids = {}
         new_borrowers = {}
         for project in new:
             project.state = 'submitted'
@@ -801,15 +811,10 @@ class Project(
         for sub_borrowers in grouped_slice(
                 list(new_borrowers.values()), CREATE_BATCH_SIZE):
             for borrower, record in create(Borrower, sub_borrowers):
-                new_borrowers[id(borrower)] = record
+                created_ids[id(borrower)] = record.id
         created = []
         for sub_projects in grouped_slice(new, CREATE_BATCH_SIZE):
-            sub_projects = list(sub_projects)
-            for project in sub_projects:
-                borrower = project.borrower
-                if borrower.id is None or borrower.id < 0:
-                    project.borrower = new_borrowers[id(borrower)]
-            records = [r for _, r in create(cls, sub_projects)]
+            records = [r for _, r in create(cls, list(sub_projects))]
             created.extend(records)
             if not cls._log:
                 continue

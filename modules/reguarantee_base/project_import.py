@@ -24,6 +24,7 @@ from trytond.wizard import (
     Button, StateReport, StateTransition, StateView, Wizard)
 
 from .exceptions import ProjectImportError
+from .model import gc_paused
 from .project_import_file import (
     BadCell, ReadError, RowChunks, column_string, template_file)
 
@@ -323,6 +324,27 @@ class ProjectImport(Wizard):
         currency = cls.get_currency()
         result = ImportResult(filename, chunks.headers)
         lookups = ImportLookups(institution)
+        # The rows, their projects and borrowers live until they are
+        # created, without cycles (see gc_paused)
+        with gc_paused():
+            projects, read = cls._read_chunks(
+                chunks, result, lookups, institution, currency, progress)
+            if not read:
+                raise ProjectImportError(gettext(
+                        'reguarantee_base.msg_project_import_no_rows',
+                        filename=filename))
+            progress('validate', read, read)
+            result.read, result.valid = read, len(projects)
+            if mode == 'check' or (mode == 'all' and result.errors):
+                return result
+            cls._create_projects(result, projects, lookups, progress)
+        return result
+
+    @classmethod
+    def _read_chunks(
+            cls, chunks, result, lookups, institution, currency, progress):
+        """Validate the rows of the chunks into result; return the projects
+        of the valid ones, unsaved, and the number of rows read"""
         projects, read = [], 0
         try:
             for chunk in chunks:
@@ -338,16 +360,7 @@ class ProjectImport(Wizard):
                 progress('validate', read, None)
         except ReadError as error:
             raise ProjectImportError(error.message) from error
-        if not read:
-            raise ProjectImportError(gettext(
-                    'reguarantee_base.msg_project_import_no_rows',
-                    filename=filename))
-        progress('validate', read, read)
-        result.read, result.valid = read, len(projects)
-        if mode == 'check' or (mode == 'all' and result.errors):
-            return result
-        cls._create_projects(result, projects, lookups, progress)
-        return result
+        return projects, read
 
     @classmethod
     def get_institutions(cls, codes, institution=None):
