@@ -138,7 +138,7 @@ class ImportLookups:
     """The records named by the rows of an import, searched once: by
     institution code, bank name, (institution id, contract number) and
     borrower ID number (with the new borrowers, unsaved); the base
-    project of each institution and contract (see
+    project of each institution, contract and bank (see
     ProjectImport._get_project); and what the earlier chunks' projects take
     (the pending of Project.get_submission_errors)"""
 
@@ -456,12 +456,13 @@ class ProjectImport(Wizard):
             if not borrower:
                 borrower = lookups.borrowers[record['id_number']] = Borrower(
                     **cls._get_borrower_values(record))
-            base_key = (project_institution.id, contract)
-            if base_key not in lookups.base_projects:
-                lookups.base_projects[base_key] = cls._get_base_project(
-                    project_institution, contract, currency)
-            project = cls._get_project(
-                record, lookups.base_projects[base_key], borrower, bank)
+            base_key = (project_institution.id, contract, bank)
+            base = lookups.base_projects.get(base_key)
+            if base is None:
+                base = lookups.base_projects[base_key] = (
+                    cls._get_base_project(
+                        project_institution, contract, bank, currency))
+            project = cls._get_project(record, base, borrower)
             project.rec_name = row_label % {'row': number}
             projects.append(project)
             numbers.append(number)
@@ -549,30 +550,31 @@ class ProjectImport(Wizard):
             }
 
     @classmethod
-    def _get_base_project(cls, institution, contract, currency):
+    def _get_base_project(cls, institution, contract, bank, currency):
         """Return an unsaved draft project with the values of the rows of
-        the institution and contract"""
+        the institution, contract and bank"""
         pool = Pool()
         Project = pool.get('reguarantee.project')
         return Project(
             company=institution.company,
             institution=institution,
             contract=contract,
+            bank=bank,
             product=None,
             reguaranteed_amount=None,
             currency=currency,
             state='draft')
 
     @classmethod
-    def _get_project(cls, record, base, borrower, bank):
-        """Return an unsaved draft project for the row, a copy of the base
-        project (copying a record costs less than setting its fields)"""
+    def _get_project(cls, record, base, borrower):
+        """Return an unsaved draft project for the row of the borrower (found
+        by the row's identity number), a copy of the base project (copying a
+        record costs less than setting its fields)"""
         project = copy.copy(base)
         project.borrower = borrower
-        project.borrower_id_number = borrower.id_number
+        project.borrower_id_number = record['id_number']
         project.industry = record['industry'] or borrower.industry
         project.region = record['region'] or borrower.region
-        project.bank = bank
         project.loan_contract_number = record['loan_contract_number']
         project.loan_amount = record['loan_amount']
         project.guarantee_amount = record['guarantee_amount']
