@@ -822,7 +822,8 @@ class Project(
             values_of = save_values(Model)
             for record in records:
                 values = values_of(record)
-                by_names[tuple(sorted(values))].append((record, values))
+                # in the order of the fields of the record (no need to sort)
+                by_names[tuple(values)].append((record, values))
             result = []
             for same in by_names.values():
                 vlist = [v for _, v in same]
