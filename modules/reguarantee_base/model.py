@@ -5,10 +5,11 @@ import datetime as dt
 import gc
 from contextlib import contextmanager
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from itertools import repeat
 
-from sql import Cast, Column, Flavor, Literal, Null, Select, Table
+from sql import Cast, Column, Flavor, Null, Select, Table
 from sql.aggregate import Count
-from sql.functions import CurrentTimestamp, Function
+from sql.functions import CurrentTimestamp
 
 from trytond import backend
 from trytond.i18n import gettext
@@ -22,12 +23,6 @@ from .exceptions import ModificationError
 
 #: The fields Model.create fills itself
 MAGIC_FIELDS = {'id', 'create_uid', 'create_date', 'write_uid', 'write_date'}
-
-
-class Unnest(Function):
-    "PostgreSQL's UNNEST: the rows of an array"
-    __slots__ = ()
-    _function = 'UNNEST'
 
 
 class RecNamesSearchMixin:
@@ -561,7 +556,6 @@ def create_in_bulk(Model, vlist):
     transaction = Transaction()
     database = transaction.database
     cursor = transaction.connection.cursor()
-    table = Model.__table__()
     assert not (Model._history or Model._mptt_fields or Model._path_fields)
     vlist = Model._before_create(vlist)
     if not vlist:
@@ -596,16 +590,20 @@ def create_in_bulk(Model, vlist):
     if ids is not None:
         if len(vlist) == 1:
             ids = [ids]
-        # PostgreSQL: one statement of an array per column, unnested
-        # together; a query of many rows costs more to send and parse, a
-        # statement per row more to execute
-        types = [
-            Model._fields[n].sql_type().base + '[]' for n in names]
-        cursor.execute(*table.insert(
-                [table.create_uid, table.create_date, table.id]
-                + [Column(table, n) for n in names],
-                Select([Literal(user), now, Unnest(Cast(ids, 'INTEGER[]'))]
-                    + [Unnest(Cast(c, t)) for c, t in zip(columns, types)])))
+        # PostgreSQL: one COPY of the rows with their ids, which psycopg
+        # writes in C (an INSERT of an array per column, unnested, had
+        # each value converted in Python by psycopg, or parsed in a query
+        # of many rows), with the timestamp of the transaction as the
+        # INSERT of Model.create stores it, read once
+        cursor.execute(*Select([Cast(now, 'TIMESTAMP')]))
+        timestamp, = cursor.fetchone()
+        query = 'COPY "%s" (%s) FROM STDIN' % (
+            Model._table,
+            ', '.join('"%s"' % n
+                for n in ['create_uid', 'create_date', 'id'] + names))
+        with cursor.copy(query) as copy:
+            for row in zip(repeat(user), repeat(timestamp), ids, *columns):
+                copy.write_row(row)
     else:
         # SQLite: one prepared INSERT executed for every row (a statement
         # of many rows may hold only MAX_QUERY_PARAMS parameters: building
