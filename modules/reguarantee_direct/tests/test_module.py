@@ -20,7 +20,7 @@ from trytond.modules.reguarantee_direct.exceptions import (
 from trytond.modules.reguarantee_review.exceptions import ReviewRequiredError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, check_access
 
 # The product of the tests (create_product): 1.5 % a year, up to 5,000,000
 # and 36 months, financing and performance guarantees of enterprises;
@@ -543,10 +543,13 @@ class ReguaranteeDirectTestCase(
 
     @with_transaction()
     def test_deposit(self):
-        "Test a deposit received, refused refund before release, refunded"
+        """Test a deposit received, refused refund before release, refunded
+        (by two finance users through the button)"""
         pool = Pool()
         Application = pool.get('reguarantee.direct.application')
         Deposit = pool.get('reguarantee.direct.deposit')
+        ModelData = pool.get('ir.model.data')
+        User = pool.get('res.user')
         company = create_company()
         with set_company(company):
             product = self.create_product()
@@ -578,6 +581,24 @@ class ReguaranteeDirectTestCase(
             self.assertEqual(deposit.state, 'refunded')
             self.assertEqual(deposit.refund_amount, Decimal('200000'))
             self.assertTrue(deposit.refund_date)
+
+            # two finance users refund a deposit (button rule)
+            other = Deposit(application=application, amount=Decimal(1000))
+            other.save()
+            Deposit.receive([other])
+            first, second = User.create([{
+                        'login': f'deposit_finance{i}', 'name': "Finance",
+                        'companies': [('add', [company.id])],
+                        'company': company.id,
+                        'groups': [('add', [ModelData.get_id(
+                                        'reguarantee_base',
+                                        'group_finance')])],
+                        } for i in range(2)])
+            for user, state in [
+                    (first, 'held'), (first, 'held'), (second, 'refunded')]:
+                with Transaction().set_user(user.id), check_access():
+                    Deposit.refund([Deposit(other.id)])
+                self.assertEqual(Deposit(other.id).state, state)
 
             # a held deposit cannot be deleted
             other = Deposit(application=application, amount=Decimal(1))
