@@ -11,7 +11,7 @@ from trytond.modules.reguarantee_base.borrower import USCC_KINDS
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction, without_check_access
 
-from .report import as_date, next_month, record_order
+from .report import account_status, record_order
 
 #: the states of the direct guarantees once they were in force
 OPENED_STATES = ['in_force', 'released', 'compensated', 'closed']
@@ -32,39 +32,10 @@ class Report(metaclass=PoolMeta):
     @classmethod
     def get_application_events(cls, report):
         """Return the events (application id, kind, date, values) of the
-        month's direct guarantees: those put in force, their approved
-        classification changes and their releases, read by SQL
-
-        The balance changes, compensations and closures after compensation
-        come from the compensations and recoveries of the direct
-        guarantees, which are not linked to them yet: left out."""
-        pool = Pool()
-        Application = pool.get('reguarantee.direct.application')
-        application = Application.__table__()
-        cursor = Transaction().connection.cursor()
-        company = report.company.id
-        start, end = report.month, next_month(report.month)
-
-        def in_month(column):
-            return (column >= start) & (column < end)
-
-        events = []
-        cursor.execute(*application.select(
-                application.id, application.start_date,
-                where=(application.company == company)
-                & application.state.in_(OPENED_STATES)
-                & in_month(application.start_date)))
-        events.extend((a, 'open', d, {}) for a, d in cursor)
-
-        events.extend(cls.get_classification_events(report, 'application'))
-
-        cursor.execute(*application.select(
-                application.id, application.release_date,
-                where=(application.company == company)
-                & (application.state == 'released')
-                & in_month(application.release_date)))
-        events.extend((a, 'closure', d, {}) for a, d in cursor)
-        return [(a, k, as_date(d), v) for a, k, d, v in events]
+        month's direct guarantees: opened when put in force"""
+        return cls.get_guarantee_events(
+            report, 'reguarantee.direct.application', 'start_date',
+            OPENED_STATES, 'application')
 
 
 class ReportRecord(metaclass=PoolMeta):
@@ -108,14 +79,17 @@ class ReportRecord(metaclass=PoolMeta):
         party = report.company.party
         usccs = [i.code for i in party.identifiers if i.type == 'cn_vat']
         currency = report.company.currency
-        applications = {
-            a.id: a for a in Application.browse(
-                sorted({e[0] for e in events}))}
+        ids = sorted({e[0] for e in events})
+        paid, recovered = cls.get_compensated(
+            report, 'reguarantee.direct.application', ids)
+        applications = {a.id: a for a in Application.browse(ids)}
         vlist = []
         for application_id, kind, date, extra in events:
             application = applications[application_id]
             applicant = application.applicant
-            status = 'closed' if kind == 'closure' else 'in_force'
+            compensation_amount, compensation_date = paid.get(
+                application_id, (None, None))
+            status = account_status(kind, date, compensation_date)
             # a financing guarantee covers the loan granted, a letter its
             # amount
             liability = (
@@ -148,9 +122,11 @@ class ReportRecord(metaclass=PoolMeta):
                         else Decimal(0)),
                     'classification': extra.get(
                         'classification', application.classification),
-                    'compensation_amount': None,
-                    'compensation_date': None,
-                    'recovered_amount': None,
+                    'compensation_amount': compensation_amount,
+                    'compensation_date': compensation_date,
+                    'recovered_amount': (
+                        recovered.get(application_id) if compensation_amount
+                        else None),
                     'closing_date': date if kind == 'closure' else None,
                     })
         return vlist

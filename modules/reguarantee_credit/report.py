@@ -89,6 +89,36 @@ def record_order(values):
         [k for k, _ in KINDS].index(values['kind']))
 
 
+def compensated_guarantee(compensation, model):
+    """Return the SQL expression of the id of the guarantee of model that
+    the rows of the compensation table compensate, the column to group them
+    by guarantee and the condition that they compensate one: projects have
+    their own column, other guarantees are the origin"""
+    if model == 'reguarantee.project':
+        return (
+            compensation.project, compensation.project,
+            compensation.project != Null)
+    pool = Pool()
+    Compensation = pool.get('reguarantee.compensation')
+    Guarantee = pool.get(model)
+    # grouped by the origin: PostgreSQL does not match the id's expression
+    # in the select with the same expression, other parameters, in GROUP BY
+    return (
+        Compensation.origin.sql_id(compensation.origin, Guarantee),
+        compensation.origin, compensation.origin.like(model + ',%'))
+
+
+def account_status(kind, date, compensation_date):
+    """Return the status of a guarantee account at the date of an event of
+    kind, given the date of its last compensation paid (or None)"""
+    if kind == 'closure':
+        return 'closed'
+    elif kind in {'compensation', 'balance'} or (
+            compensation_date and compensation_date <= date):
+        return 'compensated'
+    return 'in_force'
+
+
 def as_date(value):
     """Return the date of an SQL result: SQLite answers a text for an
     aggregate or an expression of dates, whose type it does not know"""
@@ -302,16 +332,22 @@ class Report(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def get_project_events(cls, report):
         """Return the events (project id, kind, date, values) of the
-        month: the projects filed, their confirmed recoveries (balance of
-        the compensation), paid compensations, approved classification
-        changes, releases and closures, read by SQL"""
+        month's projects: opened when filed"""
+        return cls.get_guarantee_events(
+            report, 'reguarantee.project', 'filing_date', ACCEPTED_STATES,
+            'project')
+
+    @classmethod
+    def get_guarantee_events(
+            cls, report, model, opening_date, opened_states, changed):
+        """Return the events (guarantee id, kind, date, values) of the
+        month's guarantees of model: those opened (at their opening_date
+        column, in opened_states), their compensations and recoveries, their
+        approved classification changes (whose column changed names them),
+        their releases and their closures, read by SQL"""
         pool = Pool()
-        Compensation = pool.get('reguarantee.compensation')
-        Project = pool.get('reguarantee.project')
-        Recovery = pool.get('reguarantee.recovery')
-        project = Project.__table__()
-        compensation = Compensation.__table__()
-        recovery = Recovery.__table__()
+        Guarantee = pool.get(model)
+        guarantee = Guarantee.__table__()
         cursor = Transaction().connection.cursor()
         company = report.company.id
         start, end = report.month, next_month(report.month)
@@ -320,62 +356,84 @@ class Report(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
             return (column >= start) & (column < end)
 
         events = []
-        cursor.execute(*project.select(
-                project.id, project.filing_date,
-                where=(project.company == company)
-                & project.state.in_(ACCEPTED_STATES)
-                & in_month(project.filing_date)))
-        events.extend((p, 'open', d, {}) for p, d in cursor)
+        opening_date = getattr(guarantee, opening_date)
+        cursor.execute(*guarantee.select(
+                guarantee.id, opening_date,
+                where=(guarantee.company == company)
+                & guarantee.state.in_(opened_states)
+                & in_month(opening_date)))
+        events.extend((g, 'open', d, {}) for g, d in cursor)
 
+        events.extend(cls.get_compensation_events(report, model))
+
+        events.extend(cls.get_classification_events(report, changed))
+
+        cursor.execute(*guarantee.select(
+                guarantee.id, guarantee.release_date,
+                where=(guarantee.company == company)
+                & (guarantee.state == 'released')
+                & in_month(guarantee.release_date)))
+        events.extend((g, 'closure', d, {}) for g, d in cursor)
+        return [(g, k, as_date(d), v) for g, k, d, v in events]
+
+    @classmethod
+    def get_compensation_events(cls, report, model):
+        """Return the events (guarantee id, kind, date, values) of the
+        month's compensations of the guarantees of model: their confirmed
+        recoveries (balance of the compensation), the compensations paid and
+        the closures after compensation (written off, or recovered in full
+        by the last recovery), read by SQL"""
+        pool = Pool()
+        Compensation = pool.get('reguarantee.compensation')
+        Guarantee = pool.get(model)
+        Recovery = pool.get('reguarantee.recovery')
+        compensation = Compensation.__table__()
+        guarantee = Guarantee.__table__()
+        recovery = Recovery.__table__()
+        cursor = Transaction().connection.cursor()
+        guarantee_id, group, of_model = compensated_guarantee(
+            compensation, model)
+        paid = (
+            (compensation.company == report.company.id) & of_model
+            & compensation.state.in_(PAID_STATES))
+        start, end = report.month, next_month(report.month)
+
+        def in_month(column):
+            return (column >= start) & (column < end)
+
+        events = []
         cursor.execute(*recovery.join(
                 compensation,
                 condition=recovery.compensation == compensation.id
                 ).select(
-                compensation.project, Max(recovery.date),
-                where=(compensation.company == company)
-                & (compensation.project != Null)
+                guarantee_id, Max(recovery.date),
+                where=paid
                 & (recovery.state == 'confirmed')
-                & in_month(recovery.date)
-                & compensation.state.in_(PAID_STATES),
-                group_by=[compensation.project]))
-        events.extend((p, 'balance', d, {}) for p, d in cursor)
+                & in_month(recovery.date),
+                group_by=[group]))
+        events.extend((g, 'balance', d, {}) for g, d in cursor)
 
         cursor.execute(*compensation.select(
-                compensation.project, compensation.payment_date,
-                where=(compensation.company == company)
-                & (compensation.project != Null)
-                & compensation.state.in_(PAID_STATES)
-                & in_month(compensation.payment_date)))
-        events.extend((p, 'compensation', d, {}) for p, d in cursor)
+                guarantee_id, compensation.payment_date,
+                where=paid & in_month(compensation.payment_date)))
+        events.extend((g, 'compensation', d, {}) for g, d in cursor)
 
-        events.extend(cls.get_classification_events(report, 'project'))
-
-        cursor.execute(*project.select(
-                project.id, project.release_date,
-                where=(project.company == company)
-                & (project.state == 'released')
-                & in_month(project.release_date)))
-        events.extend((p, 'closure', d, {}) for p, d in cursor)
-        # closed: written off, or recovered in full by the last recovery
         recovered = recovery.select(
             recovery.compensation, Max(recovery.date).as_('date'),
             where=recovery.state == 'confirmed',
             group_by=[recovery.compensation])
-        cursor.execute(*project.join(
-                compensation,
-                condition=compensation.project == project.id
+        closing_date = Coalesce(compensation.write_off_date, recovered.date)
+        cursor.execute(*compensation.join(
+                guarantee, condition=guarantee_id == guarantee.id
                 ).join(recovered, 'LEFT',
                 condition=recovered.compensation == compensation.id
                 ).select(
-                project.id,
-                Coalesce(compensation.write_off_date, recovered.date),
-                where=(project.company == company)
-                & (project.state == 'closed')
-                & compensation.state.in_(PAID_STATES)
-                & in_month(Coalesce(
-                        compensation.write_off_date, recovered.date))))
-        events.extend((p, 'closure', d, {}) for p, d in cursor)
-        return [(p, k, as_date(d), v) for p, k, d, v in events]
+                guarantee.id, closing_date,
+                where=paid
+                & (guarantee.state == 'closed')
+                & in_month(closing_date)))
+        events.extend((g, 'closure', d, {}) for g, d in cursor)
+        return events
 
     @classmethod
     def get_classification_events(cls, report, guarantee):
@@ -798,45 +856,56 @@ class ReportRecord(
         cls.mark_corrected(records)
 
     @classmethod
-    def values_from_projects(cls, report, events):
-        """Return the values of a record for each event (project id, kind,
-        date, values) of the report's month"""
+    def get_compensated(cls, report, model, ids):
+        """Return, for the guarantees of model with ids, the compensations
+        paid by the end of the report's month (amount and last date, by
+        guarantee id) and what their recoveries returned by then"""
         pool = Pool()
         Compensation = pool.get('reguarantee.compensation')
-        Project = pool.get('reguarantee.project')
         Recovery = pool.get('reguarantee.recovery')
         compensation = Compensation.__table__()
         recovery = Recovery.__table__()
         cursor = Transaction().connection.cursor()
+        guarantee_id, group, of_model = compensated_guarantee(
+            compensation, model)
         end = next_month(report.month)
-        ids = sorted({e[0] for e in events})
-        # the paid compensations and the recoveries by the end of the month
         paid, recovered = {}, defaultdict(Decimal)
         for sub in grouped_slice(ids, IN_MAX):
-            sub = list(sub)
+            in_sub = of_model & guarantee_id.in_(list(sub))
             cursor.execute(*compensation.select(
-                    compensation.project,
+                    guarantee_id,
                     Sum(Coalesce(compensation.claim_amount, 0)),
                     Max(compensation.payment_date),
-                    where=compensation.project.in_(sub)
+                    where=in_sub
                     & compensation.state.in_(PAID_STATES)
                     & (compensation.payment_date != Null)
                     & (compensation.payment_date < end),
-                    group_by=[compensation.project]))
-            for project, amount, date in cursor:
-                paid[project] = (Decimal(str(amount)), as_date(date))
+                    group_by=[group]))
+            for guarantee, amount, date in cursor:
+                paid[guarantee] = (Decimal(str(amount)), as_date(date))
             cursor.execute(*recovery.join(
                     compensation,
                     condition=recovery.compensation == compensation.id
                     ).select(
-                    compensation.project,
+                    guarantee_id,
                     Sum(Coalesce(recovery.reguarantor_amount, 0)),
-                    where=compensation.project.in_(sub)
+                    where=in_sub
                     & (recovery.state == 'confirmed')
                     & (recovery.date < end),
-                    group_by=[compensation.project]))
-            for project, amount in cursor:
-                recovered[project] = Decimal(str(amount))
+                    group_by=[group]))
+            for guarantee, amount in cursor:
+                recovered[guarantee] = Decimal(str(amount))
+        return paid, recovered
+
+    @classmethod
+    def values_from_projects(cls, report, events):
+        """Return the values of a record for each event (project id, kind,
+        date, values) of the report's month"""
+        pool = Pool()
+        Project = pool.get('reguarantee.project')
+        ids = sorted({e[0] for e in events})
+        paid, recovered = cls.get_compensated(
+            report, 'reguarantee.project', ids)
         projects = {p.id: p for p in Project.browse(ids)}
         currency = report.company.currency
         vlist = []
@@ -845,13 +914,7 @@ class ReportRecord(
             borrower, institution = project.borrower, project.institution
             compensation_amount, compensation_date = paid.get(
                 project_id, (None, None))
-            if kind == 'closure':
-                status = 'closed'
-            elif kind in {'compensation', 'balance'} or (
-                    compensation_date and compensation_date <= date):
-                status = 'compensated'
-            else:
-                status = 'in_force'
+            status = account_status(kind, date, compensation_date)
             vlist.append({
                     'origin': str(project),
                     'kind': kind,

@@ -19,6 +19,14 @@ Direct guarantees of the company (product D1), the month being this month:
 - a3: B1 financing in force since last month, nothing this month: none.
 
 The company is the guarantor of the three records.
+
+Then (test_compensation_records) a3's borrower defaults with a principal of
+150,000 and an interest of 3,000: the company pays the bank 153,000 today
+(one compensation record, compensated, balance 0, compensation 153,000),
+recovers 53,000 today (one balance record, recovered 53,000), then the last
+100,000 and closes the guarantee (one closure record, closed, recovered
+153,000: the balance record is generated again with the month's last
+recovery).
 """
 import datetime as dt
 import unittest
@@ -184,6 +192,81 @@ class CreditDirectTestCase(unittest.TestCase):
             for record in values:
                 self.assertEqual(
                     bureau_format.check_record(record, MONTH), [])
+
+    @with_transaction()
+    def test_compensation_records(self):
+        "Test the records of a compensated, recovered and closed guarantee"
+        pool = Pool()
+        Application = pool.get('reguarantee.direct.application')
+        Bureau = pool.get('reguarantee.credit.bureau')
+        Compensation = pool.get('reguarantee.compensation')
+        Identifier = pool.get('party.identifier')
+        Recovery = pool.get('reguarantee.recovery')
+        Report = pool.get('reguarantee.credit.report')
+        company = create_company()
+        with set_company(company):
+            Identifier.create([{
+                        'party': company.party.id, 'type': 'cn_vat',
+                        'code': make_uscc(77, '91340100')}])
+            _, _, a3 = self._applications(company)
+            compensation = Compensation(
+                origin=a3, principal=Decimal(150_000),
+                interest=Decimal(3_000), default_date=LAST_MONTH)
+            compensation.save()
+            Compensation.submit([compensation])
+            Compensation.approve([compensation])
+            Compensation.pay([compensation])
+            self.assertEqual(compensation.claim_amount, Decimal(153_000))
+            recovery = Recovery(
+                compensation=compensation, date=TODAY,
+                amount=Decimal(53_000))
+            recovery.save()
+            Recovery.confirm([recovery])
+
+            report, = Report.create([{
+                        'company': company.id, 'month': MONTH}])
+            Report.generate([report])
+            records = {
+                r.kind: r for r in report.records if r.origin == a3}
+            self.assertEqual(sorted(records), ['balance', 'compensation'])
+            paid = records['compensation']
+            self.assertEqual(
+                (paid.event_date, paid.status, paid.balance,
+                    paid.compensation_amount, paid.compensation_date,
+                    paid.recovered_amount, paid.closing_date),
+                (TODAY, 'compensated', Decimal(0), Decimal(153_000), TODAY,
+                    Decimal(53_000), None))
+            balance = records['balance']
+            self.assertEqual(
+                (balance.event_date, balance.status,
+                    balance.recovered_amount),
+                (TODAY, 'compensated', Decimal(53_000)))
+
+            recovery = Recovery(
+                compensation=compensation, date=TODAY,
+                amount=Decimal(100_000))
+            recovery.save()
+            Recovery.confirm([recovery])
+            Application.close([Application(a3.id)])
+            Report.generate([report])
+            records = {
+                r.kind: r for r in report.records if r.origin == a3}
+            self.assertEqual(
+                sorted(records), ['balance', 'closure', 'compensation'])
+            closure = records['closure']
+            self.assertEqual(
+                (closure.event_date, closure.status, closure.balance,
+                    closure.recovered_amount, closure.closing_date),
+                (TODAY, 'closed', Decimal(0), Decimal(153_000), TODAY))
+
+            # the records pass the bureau's rules
+            set_secret('credit_bureau_token', 't')
+            Bureau.create([{
+                        'company': company.id, 'name': "Bureau",
+                        'url': 'http://127.0.0.1:9/',
+                        'provider_code': 'A1234567890123'}])
+            Report.validate_report([report])
+            self.assertEqual(report.state, 'validated')
 
     @with_transaction()
     def test_update_from_origin(self):
