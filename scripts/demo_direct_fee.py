@@ -5,7 +5,9 @@
 
 Run by demo_direct.setup_direct: the upfront fee of the in-force loan
 guarantee is invoiced to its applicant; a deposit is held on it and the
-deposit of the released guarantee is refunded."""
+deposit of the released guarantee is refunded.  The deposits are booked:
+finance's configuration names the deposit liability (存入保证金), the bank
+account and the account of the deposits applied."""
 import datetime
 from decimal import Decimal
 
@@ -50,6 +52,7 @@ def setup_direct_fees(demo, applications):
     if fee.state != 'invoiced' or fee.invoice.state != 'posted':
         raise RuntimeError(f"direct fee {fee.id} is not invoiced")
 
+    setup_deposit_booking(demo)
     Deposit = demo.model('reguarantee.direct.deposit', 'finance')
     Application = demo.model('reguarantee.direct.application', 'finance')
     for application in [in_force, released]:
@@ -67,3 +70,30 @@ def setup_direct_fees(demo, applications):
             deposit.click('refund')
             if deposit.state != 'refunded':
                 raise RuntimeError(f"deposit {deposit.id} is not refunded")
+            if not deposit.settlement_move:
+                raise RuntimeError(f"deposit {deposit.id} is not booked")
+
+
+def setup_deposit_booking(demo):
+    """Book the deposits: a liability account 存入保证金 beside the chart's
+    payables, received on the chart's cash account, applied to its
+    receivables, in the cash journal"""
+    Account = demo.model('account.account', 'admin')
+    Configuration = demo.model('reguarantee.configuration', 'admin')
+    Journal = demo.model('account.journal', 'admin')
+    configuration = Configuration(1)
+    if configuration.deposit_account:
+        return
+    payable, = Account.find([
+            ('type.payable', '=', True), ('closed', '!=', True),
+            ('party_required', '=', True)], limit=1)
+    liability, = Account.duplicate([payable], default={
+            'name': "存入保证金", 'code': None})
+    configuration.deposit_account = liability
+    configuration.deposit_cash_account, = Account.find([
+            ('code', '=', '1.1.1')])
+    configuration.deposit_applied_account, = Account.find([
+            ('type.receivable', '=', True), ('closed', '!=', True),
+            ('party_required', '=', True)], limit=1)
+    configuration.deposit_journal, = Journal.find([('code', '=', 'CASH')])
+    configuration.save()

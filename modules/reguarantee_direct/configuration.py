@@ -29,6 +29,46 @@ def company_sequence_field(string, sequence_type):
             ])
 
 
+#: The accounts booking the deposits: field name → (string, help)
+DEPOSIT_ACCOUNTS = {
+    'deposit_account': (
+        "Deposit Account",
+        "The liability account holding the deposits received (存入保证金). "
+        "Leave empty not to book the deposits."),
+    'deposit_cash_account': (
+        "Deposit Cash Account",
+        "The bank account the deposits are received on and refunded "
+        "from."),
+    'deposit_applied_account': (
+        "Applied Deposit Account",
+        "The account credited with the deposits applied against a "
+        "compensation: the claim on the borrower for the compensation paid "
+        "(代偿款)."),
+    }
+#: The fields of the configuration booking the deposits
+DEPOSIT_FIELDS = {'deposit_journal', *DEPOSIT_ACCOUNTS}
+
+
+def account_field(name, company):
+    "Return the Many2One of the deposit account name of the company"
+    string, help = DEPOSIT_ACCOUNTS[name]
+    return fields.Many2One(
+        'account.account', string, ondelete='RESTRICT',
+        domain=[
+            ('company', '=', company),
+            ('closed', '!=', True),
+            ('type', '!=', None),
+            ],
+        help=help)
+
+
+def journal_field():
+    "Return the Many2One of the journal of the deposits"
+    return fields.Many2One(
+        'account.journal', "Deposit Journal", ondelete='RESTRICT',
+        help="The journal of the deposits' moves.")
+
+
 #: The sequence fields of the configuration and their default sequence
 SEQUENCES = {
     'direct_application_sequence': 'sequence_direct_application',
@@ -51,11 +91,19 @@ class Configuration(metaclass=PoolMeta):
     direct_letter_sequence = fields.MultiValue(sequence_field(
             "Letter of Guarantee Sequence", 'sequence_type_direct_letter',
             help="Used to number the letters of guarantee."))
+    deposit_journal = fields.MultiValue(journal_field())
+    deposit_account = fields.MultiValue(account_field(
+            'deposit_account', Eval('context', {}).get('company', -1)))
+    deposit_cash_account = fields.MultiValue(account_field(
+            'deposit_cash_account', Eval('context', {}).get('company', -1)))
+    deposit_applied_account = fields.MultiValue(account_field(
+            'deposit_applied_account',
+            Eval('context', {}).get('company', -1)))
 
     @classmethod
     def multivalue_model(cls, field):
         pool = Pool()
-        if field in SEQUENCES:
+        if field in SEQUENCES or field in DEPOSIT_FIELDS:
             return pool.get('reguarantee.configuration.company')
         return super().multivalue_model(field)
 
@@ -80,6 +128,13 @@ class Configuration(metaclass=PoolMeta):
 
 class ConfigurationCompany(metaclass=PoolMeta):
     __name__ = 'reguarantee.configuration.company'
+
+    deposit_journal = journal_field()
+    deposit_account = account_field('deposit_account', Eval('company', -1))
+    deposit_cash_account = account_field(
+        'deposit_cash_account', Eval('company', -1))
+    deposit_applied_account = account_field(
+        'deposit_applied_account', Eval('company', -1))
 
     direct_application_sequence = company_sequence_field(
         "Direct Application Sequence", 'sequence_type_direct_application')

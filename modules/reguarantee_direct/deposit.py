@@ -5,14 +5,19 @@
 
 A deposit is received, held while the guarantee is in force, then refunded
 once the guarantee is released or closed, or applied against the
-compensation paid for it."""
+compensation paid for it.
+
+When finance sets the deposit accounts in the configuration, each deposit
+is booked: received, from the bank account to the deposit liability;
+settled, from the liability back to the bank account (what is refunded) and
+to the claim on the borrower (what is applied)."""
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.model import WorkflowGuardMixin
-from trytond.pool import Pool
+from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import DirectDepositError
 
@@ -70,6 +75,13 @@ class Deposit(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
             'invisible': Eval('state').in_(['draft', 'cancelled']),
             },
         help="The amount paid back; leave empty for the whole deposit.")
+    receipt_move = fields.Many2One(
+        'account.move', "Receipt Move", readonly=True, ondelete='RESTRICT',
+        help="The posted move of the deposit received.")
+    settlement_move = fields.Many2One(
+        'account.move', "Settlement Move", readonly=True,
+        ondelete='RESTRICT',
+        help="The posted move of the deposit refunded or applied.")
     state = fields.Selection([
             ('draft', "Draft"),
             ('held', "Held"),
@@ -130,6 +142,13 @@ class Deposit(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
         return '%s %s' % (self.application.rec_name, self.amount)
 
     @classmethod
+    def copy(cls, deposits, default=None):
+        default = default.copy() if default is not None else {}
+        default.setdefault('receipt_move', None)
+        default.setdefault('settlement_move', None)
+        return super().copy(deposits, default=default)
+
+    @classmethod
     def _today(cls):
         return Pool().get('ir.date').today()
 
@@ -142,6 +161,7 @@ class Deposit(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
             if not deposit.received_date:
                 deposit.received_date = today
         cls.save(deposits)
+        cls.book(deposits, 'receipt_move')
 
     @classmethod
     @ModelView.button
@@ -194,3 +214,96 @@ class Deposit(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
             if deposit.refund_amount is None:
                 deposit.refund_amount = default_refund(deposit)
         cls.save(deposits)
+        cls.book(deposits, 'settlement_move')
+
+    @classmethod
+    def book(cls, deposits, field):
+        """Post the move of field (receipt_move or settlement_move) of the
+        deposits whose company books them: pressing the deposit's button is
+        what allows it, not access to the moves"""
+        pool = Pool()
+        Move = pool.get('account.move')
+        moves = {}
+        for deposit in deposits:
+            move = getattr(deposit, 'get_%s' % field)()
+            if move:
+                moves[deposit] = move
+        with without_check_access():
+            Move.save(list(moves.values()))
+            Move.post(list(moves.values()))
+        for deposit, move in moves.items():
+            setattr(deposit, field, move)
+        cls.save(list(moves))
+
+    def get_booking(self):
+        """Return the configuration's journal and the deposit, cash and
+        applied accounts of the deposit's company, or None when it does not
+        book its deposits"""
+        pool = Pool()
+        Configuration = pool.get('reguarantee.configuration')
+        configuration = Configuration(1)
+        pattern = {'company': self.company.id}
+        deposit_account = configuration.get_multivalue(
+            'deposit_account', **pattern)
+        if not deposit_account:
+            return None
+        booking = {'deposit_account': deposit_account}
+        for name in [
+                'deposit_journal', 'deposit_cash_account',
+                'deposit_applied_account']:
+            booking[name] = configuration.get_multivalue(name, **pattern)
+            if not booking[name]:
+                raise DirectDepositError(gettext(
+                        'reguarantee_direct.msg_direct_deposit_booking',
+                        deposit=self.rec_name,
+                        field=Configuration.fields_get([name])[name][
+                            'string']))
+        return booking
+
+    def get_receipt_move(self):
+        "Return the move of the deposit received, or None"
+        booking = self.get_booking()
+        if booking:
+            return self._get_move(self.received_date, booking, [
+                    (booking['deposit_cash_account'], self.amount, 0),
+                    (booking['deposit_account'], 0, self.amount),
+                    ])
+
+    def get_settlement_move(self):
+        "Return the move of the deposit refunded or applied, or None"
+        booking = self.get_booking()
+        if booking:
+            applied = self.amount - self.refund_amount
+            return self._get_move(self.refund_date, booking, [
+                    (booking['deposit_account'], self.amount, 0),
+                    (booking['deposit_cash_account'], 0, self.refund_amount),
+                    (booking['deposit_applied_account'], 0, applied),
+                    ])
+
+    def _get_move(self, date, booking, lines):
+        """Return the move of the deposit at date in the booking's journal
+        with the lines (account, debit, credit) that are not zero"""
+        pool = Pool()
+        Line = pool.get('account.move.line')
+        Move = pool.get('account.move')
+        Period = pool.get('account.period')
+        party = self.application.applicant.party
+        move = Move(
+            company=self.company, journal=booking['deposit_journal'],
+            date=date,
+            period=Period.find(self.company, date=date),
+            origin=self, description=self.application.number)
+        move.lines = [
+            Line(account=account, debit=debit, credit=credit,
+                party=party if account.party_required else None)
+            for account, debit, credit in lines
+            if debit or credit]
+        return move
+
+
+class Move(metaclass=PoolMeta):
+    __name__ = 'account.move'
+
+    @classmethod
+    def _get_origin(cls):
+        return super()._get_origin() + ['reguarantee.direct.deposit']

@@ -542,6 +542,93 @@ class ReguaranteeDirectTestCase(
             self.assertEqual(line.account, revenue)
 
     @with_transaction()
+    def test_deposit_booking(self):
+        """Test a deposit of 200,000 booked: received to the deposit
+        liability, then 150,000 refunded and 50,000 applied"""
+        pool = Pool()
+        Account = pool.get('account.account')
+        Application = pool.get('reguarantee.direct.application')
+        Configuration = pool.get('reguarantee.configuration')
+        Deposit = pool.get('reguarantee.direct.deposit')
+        FiscalYear = pool.get('account.fiscalyear')
+        Journal = pool.get('account.journal')
+        company = create_company()
+        with set_company(company):
+            create_chart(company)
+            fiscalyear = get_fiscalyear(company, today=dt.date(2026, 1, 1))
+            fiscalyear.save()
+            FiscalYear.create_period([fiscalyear])
+            cash, = Account.search([('code', '=', '1.1.1')])
+            receivable, = Account.search([
+                    ('type.receivable', '=', True),
+                    ('closed', '!=', True),
+                    ('party_required', '=', True),
+                    ], limit=1)
+            payable, = Account.search([
+                    ('type.payable', '=', True),
+                    ('closed', '!=', True),
+                    ], limit=1)
+            liability, = Account.copy([payable], {
+                    'name': "Deposits received", 'code': None,
+                    'party_required': True,
+                    })
+            journal, = Journal.search([('code', '=', 'CASH')])
+            product = self.create_product()
+            application = self.create_application(product)
+            self.put_in_force(application, dt.date(2026, 1, 5))
+            deposit = Deposit(
+                application=application, amount=Decimal('200000'),
+                received_date=dt.date(2026, 1, 5))
+            deposit.save()
+
+            # the accounts are set but the journal: refused, not received
+            configuration = Configuration(1)
+            configuration.deposit_account = liability
+            configuration.deposit_cash_account = cash
+            configuration.deposit_applied_account = receivable
+            configuration.save()
+            with self.assertRaises(DirectDepositError) as cm:
+                Deposit.receive([deposit])
+            self.assertIn(deposit.rec_name, cm.exception.message)
+            self.assertIn("Deposit Journal", cm.exception.message)
+            configuration.deposit_journal = journal
+            configuration.save()
+
+            Deposit.receive([Deposit(deposit.id)])
+            deposit = Deposit(deposit.id)
+            self.assertEqual(deposit.state, 'held')
+            move = deposit.receipt_move
+            self.assertEqual(
+                (move.state, move.date, move.origin, move.journal),
+                ('posted', dt.date(2026, 1, 5), deposit, journal))
+            self.assertEqual(
+                sorted((l.account.name, l.debit, l.credit, l.party)
+                    for l in move.lines),
+                sorted([
+                        (cash.name, Decimal('200000'), 0, None),
+                        ("Deposits received", 0, Decimal('200000'),
+                            application.applicant.party)]))
+
+            Application.release([application])
+            deposit.refund_amount = Decimal('150000')
+            deposit.refund_date = dt.date(2026, 6, 30)
+            deposit.save()
+            Deposit.refund([deposit])
+            move = Deposit(deposit.id).settlement_move
+            self.assertEqual(
+                (move.state, move.date), ('posted', dt.date(2026, 6, 30)))
+            self.assertEqual(
+                sorted((l.account.name, l.debit, l.credit)
+                    for l in move.lines),
+                sorted([
+                        ("Deposits received", Decimal('200000'), 0),
+                        (cash.name, 0, Decimal('150000')),
+                        (receivable.name, 0, Decimal('50000'))]))
+            # the liability is settled
+            self.assertEqual(Account(liability.id).balance, Decimal(0))
+            self.assertEqual(Account(cash.id).balance, Decimal('50000'))
+
+    @with_transaction()
     def test_deposit(self):
         """Test a deposit received, refused refund before release, refunded
         (by two finance users through the button)"""
