@@ -404,7 +404,8 @@ def insert_portfolio(company, institutions, products, count, seed=1):
                 project_ids[index], payment, claim, 0, claim,
                 Decimal(1), claim, payment, 'paid'))
     insert('reguarantee_compensation', [
-            'company', 'origin', 'project', 'default_date', 'principal', 'interest',
+            'company', 'origin', 'project', 'default_date', 'principal',
+            'interest',
             'amount_paid_by_institution', 'share', 'claim_amount',
             'payment_date', 'state'], compensations)
     from trytond.transaction import Transaction
