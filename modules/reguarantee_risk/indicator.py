@@ -188,13 +188,6 @@ def in_force_lines(company, date, digits=2):
         # compiling the expressions of hundreds of thousands of rows costs
         # more than it saves
         cursor.execute('SET LOCAL jit = off')
-        # Read the lines in force from the project index in the windows'
-        # order (see reguarantee_risk's Project): the default costs, made
-        # for spinning disks, choose a sequential scan and a sort of the
-        # lines, and parallel workers that hand every line to the leader
-        # to merge; both cost more CPU than the ordered index scan
-        cursor.execute('SET LOCAL random_page_cost = 1.1')
-        cursor.execute('SET LOCAL max_parallel_workers_per_gather = 0')
     table = Table(LINE_TABLE)
     query = in_force_query(company, date, digits)
     query.columns = [

@@ -4,7 +4,6 @@
 import hashlib
 
 from trytond.i18n import gettext
-from trytond.model import Index
 from trytond.pool import Pool, PoolMeta
 
 from .exceptions import IndustryConcentrationWarning
@@ -13,23 +12,6 @@ from .tier import format_rate
 
 class Project(metaclass=PoolMeta):
     __name__ = 'reguarantee.project'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        # The risk snapshot's lines in force (indicator.in_force_query) read
-        # from this index alone, in the order of its windows by borrower
-        # and institution: no sort of the lines, a merge join with the
-        # borrowers instead of hashing them all
-        cls._sql_indexes.add(Index(t,
-                (t.company, Index.Equality()),
-                (t.borrower, Index.Range()),
-                (t.institution, Index.Range()),
-                include=[
-                    t.id, t.state, t.start_date, t.filing_date,
-                    t.release_date, t.product, t.guarantee_amount,
-                    t.reguaranteed_amount, t.industry, t.region]))
 
     @classmethod
     def get_submission_errors(cls, projects, pending=None):
