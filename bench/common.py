@@ -400,10 +400,12 @@ def insert_portfolio(company, institutions, products, count, seed=1):
             start + dt.timedelta(days=rng.randrange(60, 300)), today)
         claim = (reguaranteed * Decimal('0.9')).quantize(Decimal('0.01'))
         compensations.append((
-                company.id, project_ids[index], payment, claim, 0, claim,
+                company.id, f'reguarantee.project,{project_ids[index]}',
+                project_ids[index], payment, claim, 0, claim,
                 Decimal(1), claim, payment, 'paid'))
     insert('reguarantee_compensation', [
-            'company', 'project', 'default_date', 'principal', 'interest',
+            'company', 'origin', 'project', 'default_date', 'principal',
+            'interest',
             'amount_paid_by_institution', 'share', 'claim_amount',
             'payment_date', 'state'], compensations)
     from trytond.transaction import Transaction

@@ -16,7 +16,9 @@ start a cluster with scripts/pg.sh start to --reuse the database); SQLite a
 file database in a temporary folder."""
 import contextlib
 import datetime as dt
+import hashlib
 import json
+import os
 import sys
 import time
 from decimal import Decimal
@@ -72,6 +74,50 @@ def child_setup(options):
     return {'activate_seconds': activated, 'load_seconds': loaded, **counts}
 
 
+def cluster_cpu_seconds(pid):
+    """Return the user + system CPU seconds of the PostgreSQL cluster of the
+    backend pid: its postmaster's exited children (parallel workers
+    included) and its running processes, or None when they cannot be read
+    (the backend's own figure leaves out the parallel workers)"""
+    def stat(pid):
+        with open('/proc/%d/stat' % pid) as file:
+            return file.read().rsplit(')', 1)[1].split()
+    tick = os.sysconf('SC_CLK_TCK')
+    try:
+        postmaster = int(stat(pid)[1])
+        fields = stat(postmaster)
+        total = sum(int(f) for f in fields[11:15])
+        for name in os.listdir('/proc'):
+            if not name.isdigit():
+                continue
+            try:
+                fields = stat(int(name))
+            except OSError:
+                continue
+            if int(fields[1]) == postmaster:
+                total += int(fields[11]) + int(fields[12])
+    except (OSError, TypeError):
+        return None
+    return total / tick
+
+
+def values_digest(snapshots):
+    """Return a digest of the stored values of the snapshots and of their
+    shares, to compare two codes' results"""
+    from trytond.model import fields
+    names = sorted(
+        n for n, f in snapshots[0]._fields.items()
+        if isinstance(f, (fields.Numeric, fields.Integer, fields.Selection))
+        and not isinstance(f, fields.Function) and n != 'id')
+    rows = sorted(
+        (s.institution.id if s.institution else 0,
+            [(n, str(getattr(s, n))) for n in names],
+            sorted((h.kind, h.code or '', str(h.amount), str(h.rate))
+                for h in s.shares))
+        for s in snapshots)
+    return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
+
+
 def child_snapshot(options):
     "Time Snapshot.compute of today with each of its aggregates"
     common.configure(options.database)
@@ -120,13 +166,20 @@ def child_snapshot(options):
         Company = pool.get('company.company')
         company_id, = [c.id for c in Company.search([])]
     with Transaction().start(options.database, 0) as transaction, \
-            transaction.set_context(company=company_id), \
-            common.measure(common.backend_pid()) as figures:
-        Snapshot = pool.get('reguarantee.risk.snapshot')
-        snapshots = Snapshot.compute(dt.date.today(), [Company(company_id)])
-        total = next(s for s in snapshots if not s.institution)
+            transaction.set_context(company=company_id):
+        pid = common.backend_pid()
+        cluster_start = cluster_cpu_seconds(pid)
+        with common.measure(pid) as figures:
+            Snapshot = pool.get('reguarantee.risk.snapshot')
+            snapshots = Snapshot.compute(
+                dt.date.today(), [Company(company_id)])
+            total = next(s for s in snapshots if not s.institution)
+        cluster_end = cluster_cpu_seconds(pid)
+        if cluster_end is not None:
+            figures['cluster_cpu_s'] = cluster_end - cluster_start
         result = {
             'snapshots': len(snapshots),
+            'values_digest': values_digest(snapshots),
             'projects_in_force': total.project_count,
             'reguarantee_balance': str(total.reguarantee_balance),
             'compensation_rate': str(total.compensation_rate),
@@ -176,15 +229,19 @@ def main(argv=None):
             backend.drop(DATABASE)
     finally:
         backend.cleanup()
-    print('%-10s %-6s %9s %9s %9s %9s %9s %5s' % (
+    print('%-10s %-6s %9s %9s %9s %9s %9s %9s %5s %s' % (
             'backend', 'code', 'projects', 'seconds', 'cpu', 'server',
-            'peak MiB', 'load'))
+            'cluster', 'peak MiB', 'load', 'values'))
     for run in runs:
-        print('%-10s %-6s %9d %9.2f %9.2f %9s %9.0f %5.2f' % (
+        print('%-10s %-6s %9d %9.2f %9.2f %9s %9s %9.0f %5.2f %s' % (
                 options.backend, run['code'], options.projects,
                 run['seconds'], run['cpu_s'],
                 '%.2f' % run['server_cpu_s'] if 'server_cpu_s' in run
-                else '–', run['peak_rss_mib'], run['load_avg'][0]))
+                else '–',
+                '%.2f' % run['cluster_cpu_s'] if 'cluster_cpu_s' in run
+                else '–',
+                run['peak_rss_mib'], run['load_avg'][0],
+                run['values_digest']))
     common.write_json(options.json, {
             'backend': options.backend, 'setup': setup, 'runs': runs})
     return 0
