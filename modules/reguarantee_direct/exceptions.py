@@ -23,3 +23,7 @@ class CounterGuaranteeError(UserError):
 
 class CounterGuaranteeModificationError(AccessError):
     pass
+
+
+class BatchError(UserError):
+    pass
