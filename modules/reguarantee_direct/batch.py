@@ -169,7 +169,8 @@ class Batch(
             total = batch.used_amount + added
             if total > batch.limit:
                 def amount(value):
-                    return lang.currency(value, batch.currency)
+                    return lang.currency(
+                        value, batch.currency, grouping=True)
                 raise BatchError(gettext(
                         'reguarantee_direct.msg_batch_limit_exceeded',
                         batch=batch.rec_name,
