@@ -10,8 +10,10 @@ committee user approves too above 3,000,000) and letters of guarantee
 state of the workflow: a draft, one under investigation, one waiting for
 the upcoming direct-guarantee committee meeting, and those a closed
 meeting decided: one rejected, one approved, one contracted waiting for
-the bank's loan, one in force (loan confirmed), one released, and two
-letters of guarantee issued and in force, whose printed letter is
+the bank's loan, one in force (loan confirmed), one released on
+repayment, one whose borrower defaulted: the bank compensated, the
+mortgage auctioned and the rest repaid by the borrower, then closed; and
+two letters of guarantee issued and in force, whose printed letter is
 attached.  Idempotent like demo_data.py, whose helpers it is given: once
 the closed meeting exists nothing is done again."""
 import datetime
@@ -38,7 +40,9 @@ PRODUCTS = [
     ]
 #: The applicants: name, kind, identity serial, industry, region
 APPLICANTS = [
-    ('合肥智联电子科技有限公司', 'enterprise', 601, 'C3982', '340100'),
+    # the credit demo's borrower of the same identity number (one borrower
+    # per identity: its registered name is kept)
+    ('合肥新兴电子科技有限公司', 'enterprise', 601, 'C3982', '340100'),
     ('芜湖长江建设工程有限公司', 'enterprise', 602, 'E4813', '340200'),
     ('六安绿源茶业有限公司', 'enterprise', 603, 'A0164', '341500'),
     ('合肥市包河区张记五金店', 'individual_business', 604, 'F5274', '340100'),
@@ -69,6 +73,8 @@ APPLICATIONS = [
         Decimal('3000000'), 12, Decimal('5000000'), 'in_force'),
     ('年度经营周转', 'ZB-XW', 603, 'financing', 0,
         Decimal('1000000'), 12, Decimal('1800000'), 'released'),
+    ('农产品冷链仓储建设', 'ZB-XW', 604, 'financing', 1,
+        Decimal('1000000'), 12, Decimal('1500000'), 'closed'),
     ('合肥市某道路工程施工投标', 'ZB-BH', 602, 'bid', 0,
         Decimal('800000'), 6, Decimal('100000'), 'in_force'),
     ('G3京台高速某标段施工履约', 'ZB-BH', 602, 'performance', 1,
@@ -83,7 +89,14 @@ MEMBERS = [
     ('committee', True), ('risk1', True), ('risk2', True),
     ('business', False)]
 #: The states an application passes after the committee
-AFTER_REVIEW = ['approved', 'contracted', 'in_force', 'released']
+AFTER_REVIEW = [
+    'approved', 'contracted', 'in_force', 'released', 'closed']
+#: The default of the closed guarantee: principal, interest (the bank is
+#: paid 812,000), the mortgage auctioned for 300,000, the borrower repays
+#: the remaining 512,000
+DEFAULT = (Decimal('800000'), Decimal('12000'))
+AUCTION = Decimal('300000')
+REPAID = Decimal('512000')
 
 
 def setup_direct(demo):
@@ -217,6 +230,8 @@ def setup_direct(demo):
             application.click('confirm_loan')
         if target == 'released':
             application = demo.click(application, 'release', 'business')
+        elif target == 'closed':
+            application = compensate_and_recover(demo, application)
         if application.kind != 'financing':
             attach_letter(demo, Report, application)
 
@@ -226,6 +241,41 @@ def setup_direct(demo):
             raise RuntimeError(
                 f"direct application {application.purpose} is "
                 f"{application.state}, expected {target}")
+    __import__('demo_direct_fee').setup_direct_fees(demo, applications)
+
+
+def compensate_and_recover(demo, application):
+    """The borrower defaults: compensate the bank, auction the mortgage,
+    recover the rest from the borrower and close the guarantee"""
+    Compensation = demo.model('reguarantee.compensation', 'business')
+    principal, interest = DEFAULT
+    compensation = Compensation(
+        origin=demo.browse(application, 'business'),
+        default_date=application.start_date, principal=principal,
+        interest=interest)
+    compensation.save()
+    compensation = demo.advance(
+        demo.browse(compensation, 'admin'),
+        [('submit', ['business']), ('approve', ['risk1', 'committee']),
+            ('pay', ['finance'])],
+        {'submit': 'draft', 'approve': 'submitted', 'pay': 'approved'})
+    Recovery = demo.model('reguarantee.recovery', 'business')
+    CounterGuarantee = demo.model('reguarantee.counter.guarantee', 'business')
+    mortgage, = [
+        c for c in application.counter_guarantees if c.kind == 'mortgage']
+    for amount, values in [
+            (AUCTION, {
+                    'counter_guarantee': CounterGuarantee(mortgage.id),
+                    'realisation_method': 'auction',
+                    'realised_amount': AUCTION,
+                    }),
+            (REPAID, {})]:
+        recovery = Recovery(
+            compensation=Compensation(compensation.id),
+            date=compensation.payment_date, amount=amount, **values)
+        recovery.save()
+        recovery.click('confirm')
+    return demo.click(application, 'close', 'risk1')
 
 
 def attach_letter(demo, Report, application):

@@ -3,11 +3,15 @@
 # license terms.
 from decimal import Decimal
 
+from sql import Cast, Null
+from sql.operators import Concat
+
+from trytond import backend
 from trytond.i18n import gettext
-from trytond.model import ModelSQL, ModelView, Workflow, fields
+from trytond.model import Index, Model, ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool
-from trytond.pyson import Eval, If
+from trytond.pyson import Bool, Eval, If
 from trytond.transaction import Transaction
 
 from .approval import ApprovalHistoryMixin
@@ -30,15 +34,34 @@ class Compensation(
     _deletable_states = {'draft'}
     _draft_computed = {
         'claim_amount': (
-            'compute_claim_amount', {'project', 'amount_paid_by_institution'}),
+            'compute_claim_amount', {
+                'origin', 'project', 'principal', 'interest',
+                'amount_paid_by_institution'}),
         }
-    _open_parent = 'project'
+    _open_parent = 'origin'
     _open_states = OPEN_STATES
 
     company = fields.Many2One(
         'company.company', "Company", required=True, states=_states)
+    origin = fields.Reference(
+        "Origin", selection='get_origins', required=True, states=_states,
+        domain={
+            'reguarantee.project': [
+                ('company', '=', Eval('company', -1)),
+                If(Eval('state') == 'draft',
+                    ('state', '=', 'filed'),
+                    ()),
+                ],
+            },
+        help="The guarantee whose borrower defaulted: a filed re-guarantee "
+        "project (or, with the direct guarantees, a direct guarantee in "
+        "force).")
+    # The origin when it is a project, else empty: kept in its own indexed
+    # column (filled from the origin by preprocess_values, checked by
+    # check_origin) so that the statistics of the re-guarantee business
+    # (risk, fees, credit, review, monitoring) join it as before.
     project = fields.Many2One(
-        'reguarantee.project', "Project", required=True,
+        'reguarantee.project', "Project",
         ondelete='RESTRICT', states=_states,
         domain=[
             ('company', '=', Eval('company', -1)),
@@ -46,7 +69,7 @@ class Compensation(
                 ('state', '=', 'filed'),
                 ()),
             ],
-        help="The filed project whose borrower defaulted.")
+        help="The origin when it is a project, else empty.")
     institution = fields.Function(
         fields.Many2One('reguarantee.institution', "Institution"),
         'on_change_with_institution', searcher='search_institution')
@@ -64,8 +87,14 @@ class Compensation(
         states=_states, help="The interest of the loan in default.")
     amount_paid_by_institution = Monetary(
         "Amount Paid by Institution", currency='currency',
-        digits='currency', required=True, states=_states,
-        help="The amount the institution paid to the bank for the borrower.")
+        digits='currency',
+        states={
+            'readonly': _states['readonly'],
+            'required': Bool(Eval('institution')),
+            'invisible': ~Eval('institution') & Bool(Eval('origin')),
+            },
+        help="The amount the institution paid to the bank for the borrower "
+        "(a re-guarantee project's).")
     share = fields.Numeric(
         "Re-guarantor Share", digits=RATE_DIGITS, readonly=True,
         help="The re-guarantor's share of the project's product, "
@@ -73,8 +102,8 @@ class Compensation(
     claim_amount = Monetary(
         "Claim Amount", currency='currency', digits='currency',
         readonly=True,
-        help="The amount paid by the institution times the re-guarantor's "
-        "share: what the re-guarantor pays.")
+        help="What the company pays: for a project, the amount paid by the "
+        "institution times the re-guarantor's share.")
     approval_level = fields.Function(
         fields.Integer(
             "Approval Level",
@@ -109,7 +138,14 @@ class Compensation(
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        t = cls.__table__()
         cls._order = [('default_date', 'DESC'), ('id', 'DESC')]
+        cls._sql_indexes.update({
+                Index(t, (t.origin, Index.Equality())),
+                Index(
+                    t, (t.project, Index.Equality()),
+                    where=t.project != Null),
+                })
         cls._transitions |= {
             ('draft', 'submitted'),
             ('submitted', 'approved'),
@@ -152,6 +188,25 @@ class Compensation(
                 })
 
     @classmethod
+    def __register__(cls, module):
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        exist = backend.TableHandler.table_exist(cls._table)
+        origin_exist = exist and cls.__table_handler__(module).column_exist(
+            'origin')
+
+        super().__register__(module)
+
+        # Migration from the compensations of projects only: the project
+        # becomes the origin
+        if exist and not origin_exist:
+            cursor.execute(*table.update(
+                    [table.origin],
+                    [Concat('reguarantee.project,',
+                            Cast(table.project, cls.origin.sql_type().base))],
+                    where=table.project != Null))
+
+    @classmethod
     def default_company(cls):
         return Transaction().context.get('company')
 
@@ -159,31 +214,95 @@ class Compensation(
     def default_state(cls):
         return 'draft'
 
+    @classmethod
+    def _get_origins(cls):
+        """Return the models of the guarantees a compensation pays for: the
+        hook of the modules that add some (e.g. direct guarantees)"""
+        return ['reguarantee.project']
+
+    @classmethod
+    def get_origins(cls):
+        pool = Pool()
+        IrModel = pool.get('ir.model')
+        get_name = IrModel.get_name
+        return [(None, '')] + [(m, get_name(m)) for m in cls._get_origins()]
+
+    @classmethod
+    def _origin_project(cls, origin):
+        """Return the id of the project of the origin value (a record, a
+        'model,id' string or a (model, id) pair), None if it is no project
+
+        The project is kept in its own indexed column, filled from the
+        origin, so that the statistics of the re-guarantee business (risk,
+        fees, credit, review, monitoring) join it as before."""
+        if isinstance(origin, Model):
+            model, id_ = origin.__name__, origin.id
+        elif isinstance(origin, str):
+            model, _, id_ = origin.partition(',')
+        elif isinstance(origin, (list, tuple)) and len(origin) == 2:
+            model, id_ = origin
+        else:
+            return None
+        if model == 'reguarantee.project' and id_ not in {None, ''}:
+            id_ = int(id_)
+            if id_ >= 0:
+                return id_
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        """Keep the project and the origin consistent: the project is
+        filled from the origin; an origin is made from a project given
+        alone (as before the origin existed)"""
+        values = super().preprocess_values(mode, values)
+        if values.get('origin'):
+            values['project'] = cls._origin_project(values['origin'])
+        elif values.get('project') is not None:
+            project = values['project']
+            project = getattr(project, 'id', project)
+            values['origin'] = f'reguarantee.project,{project}'
+        return values
+
+    @fields.depends('origin')
+    def on_change_with_project(self):
+        pool = Pool()
+        Project = pool.get('reguarantee.project')
+        if isinstance(self.origin, Project) and self.origin.id >= 0:
+            return self.origin
+
     @fields.depends('company')
     def on_change_with_currency(self, name=None):
         return self.company.currency if self.company else None
 
-    @fields.depends('project', '_parent_project.institution')
+    @fields.depends(methods=['on_change_with_project'])
     def on_change_with_institution(self, name=None):
-        return self.project.institution if self.project else None
+        project = self.on_change_with_project()
+        return project.institution if project else None
 
     @classmethod
     def search_institution(cls, name, clause):
         return [('project.' + clause[0], *clause[1:])]
 
-    @fields.depends('share', 'project', '_parent_project.product')
+    @fields.depends(methods=['on_change_with_project'])
+    def compute_share(self):
+        """Return the share of the paid amount the company bears: the
+        re-guarantor's share of the project's product"""
+        project = self.on_change_with_project()
+        if project and project.product:
+            return project.product.share_reguarantor
+
+    @fields.depends('share', methods=['compute_share'])
     def get_reguarantor_share(self):
-        "Return the kept share or else the share of the project's product"
+        "Return the kept share or else the share computed from the origin"
         if self.share is not None:
             return self.share
-        if self.project and self.project.product:
-            return self.project.product.share_reguarantor
+        return self.compute_share()
 
     @fields.depends(
         'amount_paid_by_institution', 'currency',
         methods=['get_reguarantor_share'])
     def compute_claim_amount(self):
-        "Return the amount paid by the institution times the share"
+        """Return what the company pays: the amount paid by the institution
+        times the share"""
         share = self.get_reguarantor_share()
         if (self.amount_paid_by_institution is not None
                 and share is not None and self.currency):
@@ -193,6 +312,11 @@ class Compensation(
     @fields.depends(methods=['compute_claim_amount'])
     def on_change_with_claim_amount(self):
         return self.compute_claim_amount()
+
+    def get_recoverable_amount(self):
+        """Return the amount the recoveries add up to at most: what was paid
+        to the bank (by the institution for a project)"""
+        return self.amount_paid_by_institution
 
     @classmethod
     def get_approval_level(cls, compensations, name):
@@ -236,13 +360,18 @@ class Compensation(
         return amounts
 
     def get_rec_name(self, name):
-        if self.project:
-            return f'{self.project.rec_name} ({self.default_date})'
+        if self.origin and self.origin.id >= 0:
+            return f'{self.origin.rec_name} ({self.default_date})'
         return str(self.id)
 
     @classmethod
     def search_rec_name(cls, name, clause):
-        return [('project.rec_name', *clause[1:])]
+        _, operator, value = clause[:3]
+        # each clause is limited to its model: one of them holds
+        domain = ['OR']
+        for model in cls._get_origins():
+            domain.append(('origin.rec_name', operator, value, model))
+        return domain
 
     @classmethod
     def copy(cls, compensations, default=None):
@@ -256,8 +385,25 @@ class Compensation(
     @classmethod
     def validate_fields(cls, compensations, field_names):
         super().validate_fields(compensations, field_names)
+        cls.check_origin(compensations, field_names)
         cls.check_amounts(compensations, field_names)
         cls.check_default_date(compensations, field_names)
+
+    @classmethod
+    def check_origin(cls, compensations, field_names=None):
+        "Check that the project is the origin when it is a project"
+        if field_names and not ({'origin', 'project'} & set(field_names)):
+            return
+        for compensation in compensations:
+            project = cls._origin_project(compensation.origin)
+            if (compensation.project.id if compensation.project else None
+                    ) != project:
+                raise CompensationError(gettext(
+                        'reguarantee_base.msg_compensation_origin_project',
+                        compensation=compensation.rec_name,
+                        project=(compensation.project.rec_name
+                            if compensation.project else ''),
+                        origin=compensation.origin.rec_name))
 
     @classmethod
     def check_amounts(cls, compensations, field_names=None):
@@ -269,43 +415,65 @@ class Compensation(
         lang = Lang.get()
         for compensation in compensations:
             for name in sorted(names):
-                if getattr(compensation, name) < 0:
+                value = getattr(compensation, name)
+                if value is not None and value < 0:
                     raise AmountError(gettext(
                             'reguarantee_base.msg_compensation_negative',
                             compensation=compensation.rec_name,
                             field=cls.__names__(name)['field']))
             debt = compensation.principal + compensation.interest
-            if compensation.amount_paid_by_institution > debt:
+            amount_paid = compensation.amount_paid_by_institution
+            if amount_paid is not None and amount_paid > debt:
                 raise AmountError(gettext(
                         'reguarantee_base.msg_compensation_paid_above_debt',
                         compensation=compensation.rec_name,
                         amount_paid=lang.currency(
-                            compensation.amount_paid_by_institution,
-                            compensation.currency),
+                            amount_paid, compensation.currency),
                         debt=lang.currency(debt, compensation.currency)))
 
     @classmethod
     def check_default_date(cls, compensations, field_names=None):
-        names = {'project', 'default_date'}
+        names = {'origin', 'default_date'}
         if field_names and not (names & set(field_names)):
             return
         for compensation in compensations:
-            project = compensation.project
-            if compensation.default_date < project.start_date:
+            origin = compensation.origin
+            start_date = origin.start_date
+            if start_date and compensation.default_date < start_date:
                 raise DateOrderError(gettext(
                         'reguarantee_base.msg_compensation_default_date',
                         compensation=compensation.rec_name,
                         default_date=compensation.default_date,
-                        project=project.rec_name,
-                        start_date=project.start_date))
+                        origin=origin.rec_name,
+                        start_date=start_date))
 
     @classmethod
     def _open_error(cls, compensation, other):
         return CompensationOpenError(gettext(
                 'reguarantee_base.msg_compensation_open_unique',
                 compensation=compensation.rec_name,
-                project=compensation.project.rec_name,
+                origin=compensation.origin.rec_name,
                 other=other.rec_name))
+
+    def check_submit(self):
+        "Raise if the compensation cannot be submitted"
+        if self.project and not (self.amount_paid_by_institution or 0) > 0:
+            raise CompensationError(gettext(
+                    'reguarantee_base.msg_compensation_paid_not_positive',
+                    compensation=self.rec_name))
+
+    @classmethod
+    def _projects(cls, compensations):
+        "Return the projects of the compensations whose origin is one"
+        return list({c.project for c in compensations if c.project})
+
+    @classmethod
+    def close_origins(cls, compensations):
+        """Close the origins of the compensations fully recovered or written
+        off: the projects (a module's origins may be closed otherwise)"""
+        pool = Pool()
+        Project = pool.get('reguarantee.project')
+        Project.close(cls._projects(compensations))
 
     @classmethod
     @ModelView.button
@@ -314,14 +482,11 @@ class Compensation(
         pool = Pool()
         Project = pool.get('reguarantee.project')
         for compensation in compensations:
-            if compensation.amount_paid_by_institution <= 0:
-                raise CompensationError(gettext(
-                        'reguarantee_base.msg_compensation_paid_not_positive',
-                        compensation=compensation.rec_name))
-            compensation.share = compensation.project.product.share_reguarantor
+            compensation.check_submit()
+            compensation.share = compensation.compute_share()
             compensation.claim_amount = compensation.compute_claim_amount()
         cls.save(compensations)
-        Project.start_compensation(list({c.project for c in compensations}))
+        Project.start_compensation(cls._projects(compensations))
 
     @classmethod
     @ModelView.button
@@ -335,7 +500,7 @@ class Compensation(
     def reject(cls, compensations):
         pool = Pool()
         Project = pool.get('reguarantee.project')
-        Project.revert_compensation(list({c.project for c in compensations}))
+        Project.revert_compensation(cls._projects(compensations))
 
     @classmethod
     @ModelView.button
@@ -351,7 +516,7 @@ class Compensation(
         Date = pool.get('ir.date')
         Project = pool.get('reguarantee.project')
         cls.write(compensations, {'payment_date': Date.today()})
-        Project.compensate(list({c.project for c in compensations}))
+        Project.compensate(cls._projects(compensations))
 
     @classmethod
     @ModelView.button
@@ -359,12 +524,11 @@ class Compensation(
     def write_off(cls, compensations):
         pool = Pool()
         Date = pool.get('ir.date')
-        Project = pool.get('reguarantee.project')
         cls.write(compensations, {
                 'write_off_date': Date.today(),
                 'written_off_by': Transaction().user,
                 })
-        Project.close(list({c.project for c in compensations}))
+        cls.close_origins(compensations)
 
 
 class CompensationRecordMixin:
@@ -398,9 +562,9 @@ class CompensationRecordMixin:
 
     def get_rec_name(self, name):
         if self.compensation:
-            return f'{self.compensation.project.rec_name} ({self.date})'
+            return f'{self.compensation.origin.rec_name} ({self.date})'
         return str(self.id)
 
     @classmethod
     def search_rec_name(cls, name, clause):
-        return [('compensation.project.rec_name', *clause[1:])]
+        return [('compensation.rec_name', *clause[1:])]

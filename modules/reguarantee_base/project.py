@@ -1,12 +1,15 @@
 # This file is part of the re-guarantee business system.  The COPYRIGHT file
 # at the top level of this repository contains the full copyright notices and
 # license terms.
+import datetime as dt
 import functools
 from collections import defaultdict
+from decimal import Decimal
 from email.message import EmailMessage
+from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
-from sql import Literal
+from sql import Literal, Select
 from sql.functions import CurrentTimestamp
 from sql.operators import Concat
 
@@ -27,7 +30,7 @@ from .borrower import is_valid_borrower_id
 from .exceptions import ProjectDuplicateError, ProjectValidationError
 from .model import (
     NullEmptyTextMixin, PrevalidatedMixin, RecNamesSearchMixin,
-    SequenceNumberMixin, WorkflowGuardMixin, create_in_bulk)
+    SequenceNumberMixin, WorkflowGuardMixin, create_in_bulk, currency_rounder)
 
 _states = {
     'readonly': Eval('state') != 'draft',
@@ -56,6 +59,16 @@ class SubmissionError(str):
         error = super().__new__(cls, message)
         error.field = field
         return error
+
+
+class EligibilityValues(NamedTuple):
+    "The values of a project that the terms of a product test"
+    start_date: dt.date
+    end_date: dt.date
+    loan_amount: Decimal
+    borrower_kind: str
+    #: the industry of the project or of its borrower
+    industry: str
 
 
 class ProductTerms:
@@ -224,7 +237,12 @@ class Project(
         # pg_trgm).  The state and end date after the order let the
         # release tabs (see search_release_due) test each entry in the
         # index, without reading the table, while they walk the order
-        # past the projects that are not due.
+        # past the projects that are not due.  The company and the
+        # institution included in the index of the order do the same for
+        # the record rules: an operator's `institution IN (...)` cannot
+        # walk the institution's index in order (PostgreSQL before 17
+        # does not order a scan of a list of values), so the first page
+        # is an index-only scan of the order, filtered in the index.
         order = [
             (t.start_date, Index.Range(order='DESC')),
             (t.id, Index.Range(order='DESC')),
@@ -232,7 +250,7 @@ class Project(
         state = (t.state, Index.Equality(cardinality='low'))
         end_date = (t.end_date, Index.Range())
         cls._sql_indexes.update({
-                Index(t, *order),
+                Index(t, *order, include=[t.company, t.institution]),
                 Index(t, state, *order, end_date),
                 Index(t, (t.institution, Index.Equality()), *order,
                     state, end_date),
@@ -391,11 +409,12 @@ class Project(
                         'reguarantee_base.' + msg_id, project=self.rec_name,
                         **kwargs), field))
 
-        # The fields are read once: this runs for every row of an import
-        borrower, start_date, end_date = (
-            self.borrower, self.start_date, self.end_date)
-        loan_amount, guarantee_amount = (
-            self.loan_amount, self.guarantee_amount)
+        # The fields are read once (a read of a field costs a microsecond):
+        # this runs for every row of an import
+        values = self.get_eligibility_values()
+        start_date, end_date = values.start_date, values.end_date
+        loan_amount = values.loan_amount
+        borrower, guarantee_amount = self.borrower, self.guarantee_amount
         if cache is None:
             cache = {}
         institution = self.institution
@@ -406,7 +425,7 @@ class Project(
         if cache[state_key] != 'active':
             error('institution', 'msg_project_institution_not_active',
                 institution=institution.rec_name)
-        if not is_valid_borrower_id(borrower.kind, borrower.id_number):
+        if not is_valid_borrower_id(values.borrower_kind, borrower.id_number):
             error('borrower', 'msg_project_borrower_id_invalid',
                 id_number=borrower.id_number)
         if end_date <= start_date:
@@ -419,13 +438,22 @@ class Project(
             error('guarantee_amount', 'msg_project_guarantee_above_loan',
                 guarantee_amount=guarantee_amount, loan_amount=loan_amount)
         if not errors:
-            contract, product, reasons = self.match_product(cache)
+            contract, product, reasons = self.match_product(cache, values)
             if product:
                 self.set_product(contract, product, cache)
             else:
                 error('product', 'msg_project_no_product',
                     reasons='\n'.join(reasons))
         return errors
+
+    def get_eligibility_values(self):
+        """Return the values of the project that the terms of a product
+        test (see get_ineligibility), read once"""
+        borrower = self.borrower
+        return EligibilityValues(
+            self.start_date, self.end_date, self.loan_amount,
+            borrower.kind if borrower else None,
+            self.industry or (borrower.industry if borrower else None))
 
     def candidate_products(self, cache=None):
         """Return the terms of the products that may cover the project,
@@ -435,16 +463,18 @@ class Project(
         dictionary shared by the projects of one validation."""
         if cache is None:
             cache = {}
-        if self.contract:
-            key = ('contract', self.contract.id)
+        project_contract = self.contract
+        if project_contract:
+            key = ('contract', project_contract.id)
         else:
-            key = ('institution', self.institution.id)
+            institution = self.institution
+            key = ('institution', institution.id)
         if key not in cache:
-            if self.contract:
-                contracts = [self.contract]
+            if project_contract:
+                contracts = [project_contract]
             else:
                 contracts = sorted(
-                    (c for c in self.institution.contracts
+                    (c for c in institution.contracts
                         if c.state == 'signed'),
                     key=lambda c: (c.start_date, c.id), reverse=True)
             cache[key] = [
@@ -454,10 +484,15 @@ class Project(
                     contract.products, key=lambda p: p.code)]
         return cache[key]
 
-    def get_ineligibility(self, terms):
-        "Return the reasons why the product of the terms does not cover it"
+    def get_ineligibility(self, terms, values=None):
+        """Return the reasons why the product of the terms does not cover it
+
+        values are those of get_eligibility_values when the caller has
+        them."""
+        if values is None:
+            values = self.get_eligibility_values()
         reasons = []
-        start_date = self.start_date
+        start_date = values.start_date
         if not terms.signed or not (
                 terms.contract_start <= start_date <= terms.contract_end):
             reasons.append(gettext(
@@ -469,36 +504,41 @@ class Project(
             reasons.append(gettext(
                     'reguarantee_base.msg_eligibility_product_dates'))
         if (terms.borrower_kinds
-                and self.borrower.kind not in terms.borrower_kinds):
+                and values.borrower_kind not in terms.borrower_kinds):
             reasons.append(gettext(
                     'reguarantee_base.msg_eligibility_borrower_kind',
                     kind=self.borrower.kind_string))
-        industry = self.industry_code
+        industry = values.industry
         if terms.industries and (
                 not industry or industry[0] not in terms.industries):
             reasons.append(gettext(
                     'reguarantee_base.msg_eligibility_industry',
                     industry=industry or ''))
         if (terms.max_loan_amount is not None
-                and self.loan_amount > terms.max_loan_amount):
+                and values.loan_amount > terms.max_loan_amount):
             reasons.append(gettext(
                     'reguarantee_base.msg_eligibility_loan_amount',
-                    loan_amount=self.loan_amount,
+                    loan_amount=values.loan_amount,
                     max_loan_amount=terms.max_loan_amount))
         if terms.max_term_months is not None:
-            term = term_months(start_date, self.end_date)
+            term = term_months(start_date, values.end_date)
             if term > terms.max_term_months:
                 reasons.append(gettext(
                         'reguarantee_base.msg_eligibility_term',
                         term=term, max_term=terms.max_term_months))
         return reasons
 
-    def match_product(self, cache=None):
+    def match_product(self, cache=None, values=None):
         """Return the first contract and product covering the project
-        and the reasons why each other candidate does not"""
+        and the reasons why each other candidate does not
+
+        values are those of get_eligibility_values when the caller has
+        them."""
+        if values is None:
+            values = self.get_eligibility_values()
         reasons = []
         for terms in self.candidate_products(cache):
-            ineligibility = self.get_ineligibility(terms)
+            ineligibility = self.get_ineligibility(terms, values)
             if not ineligibility:
                 return terms.contract, terms.product, reasons
             reasons.append(gettext(
@@ -655,8 +695,11 @@ class Project(
         share_key = ('product share', product.id)
         if share_key not in cache:
             cache[share_key] = product.share_reguarantor
+        round_key = ('currency round', self.company.id)
+        if round_key not in cache:
+            cache[round_key] = currency_rounder(self.currency)
         self.contract, self.product = contract, product
-        self.reguaranteed_amount = self.currency.round(
+        self.reguaranteed_amount = cache[round_key](
             self.guarantee_amount * cache[share_key])
 
     @classmethod
@@ -760,10 +803,14 @@ class Project(
                     elif name in others:
                         return record._save_values()
                     if name in relations and value is not None:
-                        if value.id is None or value.id < 0:
-                            raise ValueError(
-                                "unsaved %s of %s" % (name, record))
-                        value = value.id
+                        value_id = value.id
+                        if value_id is None or value_id < 0:
+                            # a new borrower, created before its projects
+                            value_id = created_ids.get(id(value))
+                            if value_id is None:
+                                raise ValueError(
+                                    "unsaved %s of %s" % (name, record))
+                        value = value_id
                     values[name] = value
                 return values
             return values_of
@@ -775,7 +822,8 @@ class Project(
             values_of = save_values(Model)
             for record in records:
                 values = values_of(record)
-                by_names[tuple(sorted(values))].append((record, values))
+                # in the order of the fields of the record (no need to sort)
+                by_names[tuple(values)].append((record, values))
             result = []
             for same in by_names.values():
                 vlist = [v for _, v in same]
@@ -787,6 +835,9 @@ class Project(
                             create_in_bulk(Model, vlist)))
             return result
 
+        # The id each new borrower is created with, by id() of its unsaved
+        # record: the values of its projects take it
+        created_ids = {}
         new_borrowers = {}
         for project in new:
             project.state = 'submitted'
@@ -796,15 +847,14 @@ class Project(
         for sub_borrowers in grouped_slice(
                 list(new_borrowers.values()), CREATE_BATCH_SIZE):
             for borrower, record in create(Borrower, sub_borrowers):
-                new_borrowers[id(borrower)] = record
+                created_ids[id(borrower)] = record.id
+        # The timestamp of the transaction, read once: SQLite's is a Python
+        # function called for each row
+        cursor.execute(*Select([CurrentTimestamp()]))
+        now, = cursor.fetchone()
         created = []
         for sub_projects in grouped_slice(new, CREATE_BATCH_SIZE):
-            sub_projects = list(sub_projects)
-            for project in sub_projects:
-                borrower = project.borrower
-                if borrower.id is None or borrower.id < 0:
-                    project.borrower = new_borrowers[id(borrower)]
-            records = [r for _, r in create(cls, sub_projects)]
+            records = [r for _, r in create(cls, list(sub_projects))]
             created.extend(records)
             if not cls._log:
                 continue
@@ -813,7 +863,7 @@ class Project(
                 cursor.execute(*log.insert(log_columns, table.select(
                             Concat(cls.__name__ + ',', table.id),
                             Literal('transition'), Literal('state:submitted'),
-                            Literal(user), Literal(user), CurrentTimestamp(),
+                            Literal(user), Literal(user), Literal(now),
                             where=fields.SQL_OPERATORS['in'](
                                 table.id, list(sub_ids)))))
         return drafts + created

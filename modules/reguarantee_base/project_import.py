@@ -24,6 +24,7 @@ from trytond.wizard import (
     Button, StateReport, StateTransition, StateView, Wizard)
 
 from .exceptions import ProjectImportError
+from .model import gc_paused
 from .project_import_file import (
     BadCell, ReadError, RowChunks, column_string, template_file)
 
@@ -137,7 +138,7 @@ class ImportLookups:
     """The records named by the rows of an import, searched once: by
     institution code, bank name, (institution id, contract number) and
     borrower ID number (with the new borrowers, unsaved); the base
-    project of each institution and contract (see
+    project of each institution, contract and bank (see
     ProjectImport._get_project); and what the earlier chunks' projects take
     (the pending of Project.get_submission_errors)"""
 
@@ -323,6 +324,27 @@ class ProjectImport(Wizard):
         currency = cls.get_currency()
         result = ImportResult(filename, chunks.headers)
         lookups = ImportLookups(institution)
+        # The rows, their projects and borrowers live until they are
+        # created, without cycles (see gc_paused)
+        with gc_paused():
+            projects, read = cls._read_chunks(
+                chunks, result, lookups, institution, currency, progress)
+            if not read:
+                raise ProjectImportError(gettext(
+                        'reguarantee_base.msg_project_import_no_rows',
+                        filename=filename))
+            progress('validate', read, read)
+            result.read, result.valid = read, len(projects)
+            if mode == 'check' or (mode == 'all' and result.errors):
+                return result
+            cls._create_projects(result, projects, lookups, progress)
+        return result
+
+    @classmethod
+    def _read_chunks(
+            cls, chunks, result, lookups, institution, currency, progress):
+        """Validate the rows of the chunks into result; return the projects
+        of the valid ones, unsaved, and the number of rows read"""
         projects, read = [], 0
         try:
             for chunk in chunks:
@@ -338,16 +360,7 @@ class ProjectImport(Wizard):
                 progress('validate', read, None)
         except ReadError as error:
             raise ProjectImportError(error.message) from error
-        if not read:
-            raise ProjectImportError(gettext(
-                    'reguarantee_base.msg_project_import_no_rows',
-                    filename=filename))
-        progress('validate', read, read)
-        result.read, result.valid = read, len(projects)
-        if mode == 'check' or (mode == 'all' and result.errors):
-            return result
-        cls._create_projects(result, projects, lookups, progress)
-        return result
+        return projects, read
 
     @classmethod
     def get_institutions(cls, codes, institution=None):
@@ -443,12 +456,13 @@ class ProjectImport(Wizard):
             if not borrower:
                 borrower = lookups.borrowers[record['id_number']] = Borrower(
                     **cls._get_borrower_values(record))
-            base_key = (project_institution.id, contract)
-            if base_key not in lookups.base_projects:
-                lookups.base_projects[base_key] = cls._get_base_project(
-                    project_institution, contract, currency)
-            project = cls._get_project(
-                record, lookups.base_projects[base_key], borrower, bank)
+            base_key = (project_institution.id, contract, bank)
+            base = lookups.base_projects.get(base_key)
+            if base is None:
+                base = lookups.base_projects[base_key] = (
+                    cls._get_base_project(
+                        project_institution, contract, bank, currency))
+            project = cls._get_project(record, base, borrower)
             project.rec_name = row_label % {'row': number}
             projects.append(project)
             numbers.append(number)
@@ -536,30 +550,31 @@ class ProjectImport(Wizard):
             }
 
     @classmethod
-    def _get_base_project(cls, institution, contract, currency):
+    def _get_base_project(cls, institution, contract, bank, currency):
         """Return an unsaved draft project with the values of the rows of
-        the institution and contract"""
+        the institution, contract and bank"""
         pool = Pool()
         Project = pool.get('reguarantee.project')
         return Project(
             company=institution.company,
             institution=institution,
             contract=contract,
+            bank=bank,
             product=None,
             reguaranteed_amount=None,
             currency=currency,
             state='draft')
 
     @classmethod
-    def _get_project(cls, record, base, borrower, bank):
-        """Return an unsaved draft project for the row, a copy of the base
-        project (copying a record costs less than setting its fields)"""
+    def _get_project(cls, record, base, borrower):
+        """Return an unsaved draft project for the row of the borrower (found
+        by the row's identity number), a copy of the base project (copying a
+        record costs less than setting its fields)"""
         project = copy.copy(base)
         project.borrower = borrower
-        project.borrower_id_number = borrower.id_number
+        project.borrower_id_number = record['id_number']
         project.industry = record['industry'] or borrower.industry
         project.region = record['region'] or borrower.region
-        project.bank = bank
         project.loan_contract_number = record['loan_contract_number']
         project.loan_amount = record['loan_amount']
         project.guarantee_amount = record['guarantee_amount']

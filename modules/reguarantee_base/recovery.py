@@ -41,7 +41,10 @@ class Recovery(
                 ('state', '=', 'paid'),
                 ()),
             ],
-        help="The paid compensation of the project.")
+        help="The paid compensation of the guarantee.")
+    origin = fields.Function(
+        fields.Reference("Origin", selection='get_origins'),
+        'on_change_with_origin', searcher='search_compensation')
     currency = fields.Function(
         fields.Many2One('currency.currency', "Currency"),
         'on_change_with_currency')
@@ -49,12 +52,14 @@ class Recovery(
     amount = Monetary(
         "Amount", currency='currency', digits='currency', required=True,
         states=_states,
-        help="The amount the institution recovered from the borrower.")
+        help="The amount recovered from the borrower: by the institution "
+        "for a project.")
     reguarantor_amount = Monetary(
         "Re-guarantor Amount", currency='currency', digits='currency',
         readonly=True,
         help="The amount times the re-guarantor's share of the "
-        "compensation: due from the institution.")
+        "compensation: the company's part, due from the institution for a "
+        "project.")
     state = fields.Selection([
             ('draft', "Draft"),
             ('confirmed', "Confirmed"),
@@ -86,6 +91,17 @@ class Recovery(
     @classmethod
     def default_date(cls):
         return Pool().get('ir.date').today()
+
+    @classmethod
+    def get_origins(cls):
+        pool = Pool()
+        Compensation = pool.get('reguarantee.compensation')
+        return Compensation.get_origins()
+
+    @fields.depends('compensation', '_parent_compensation.origin')
+    def on_change_with_origin(self, name=None):
+        if self.compensation and self.compensation.origin:
+            return str(self.compensation.origin)
 
     @fields.depends('company')
     def on_change_with_currency(self, name=None):
@@ -145,8 +161,8 @@ class Recovery(
     @Workflow.transition('confirmed')
     def confirm(cls, recoveries):
         pool = Pool()
+        Compensation = pool.get('reguarantee.compensation')
         Lang = pool.get('ir.lang')
-        Project = pool.get('reguarantee.project')
         lang = Lang.get()
         for recovery in recoveries:
             recovery.reguarantor_amount = (
@@ -156,18 +172,18 @@ class Recovery(
         new = defaultdict(list)
         for recovery in recoveries:
             new[recovery.compensation].append(recovery)
-        to_close = []
+        recovered = []
         for compensation, confirmed in new.items():
             total = compensation.recovered_amount + sum(
                 r.amount for r in confirmed)
-            if total > compensation.amount_paid_by_institution:
+            recoverable = compensation.get_recoverable_amount()
+            if total > recoverable:
                 raise RecoveryError(gettext(
                         'reguarantee_base.msg_recovery_above_paid',
                         compensation=compensation.rec_name,
                         total=lang.currency(total, compensation.currency),
                         amount_paid=lang.currency(
-                            compensation.amount_paid_by_institution,
-                            compensation.currency)))
-            if total >= compensation.amount_paid_by_institution:
-                to_close.append(compensation.project)
-        Project.close(list(set(to_close)))
+                            recoverable, compensation.currency)))
+            if total >= recoverable:
+                recovered.append(compensation)
+        Compensation.close_origins(recovered)

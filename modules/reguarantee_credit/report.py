@@ -82,6 +82,13 @@ def next_month(month):
     return (month.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
+def record_order(values):
+    "The order of the records of a report: by date, account and kind"
+    return (
+        values['event_date'], values['account_number'] or '',
+        [k for k, _ in KINDS].index(values['kind']))
+
+
 def as_date(value):
     """Return the date of an SQL result: SQLite answers a text for an
     aggregate or an expression of dates, whose type it does not know"""
@@ -290,9 +297,7 @@ class Report(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
         Record = pool.get('reguarantee.credit.report.record')
         events = cls.get_project_events(report)
         values = Record.values_from_projects(report, events)
-        return sorted(values, key=lambda v: (
-                v['event_date'], v['account_number'] or '',
-                [k for k, _ in KINDS].index(v['kind'])))
+        return sorted(values, key=record_order)
 
     @classmethod
     def get_project_events(cls, report):
@@ -301,14 +306,12 @@ class Report(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
         the compensation), paid compensations, approved classification
         changes, releases and closures, read by SQL"""
         pool = Pool()
-        Change = pool.get('reguarantee.classification.change')
         Compensation = pool.get('reguarantee.compensation')
         Project = pool.get('reguarantee.project')
         Recovery = pool.get('reguarantee.recovery')
         project = Project.__table__()
         compensation = Compensation.__table__()
         recovery = Recovery.__table__()
-        change = Change.__table__()
         cursor = Transaction().connection.cursor()
         company = report.company.id
         start, end = report.month, next_month(report.month)
@@ -330,6 +333,7 @@ class Report(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
                 ).select(
                 compensation.project, Max(recovery.date),
                 where=(compensation.company == company)
+                & (compensation.project != Null)
                 & (recovery.state == 'confirmed')
                 & in_month(recovery.date)
                 & compensation.state.in_(PAID_STATES),
@@ -339,25 +343,12 @@ class Report(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
         cursor.execute(*compensation.select(
                 compensation.project, compensation.payment_date,
                 where=(compensation.company == company)
+                & (compensation.project != Null)
                 & compensation.state.in_(PAID_STATES)
                 & in_month(compensation.payment_date)))
         events.extend((p, 'compensation', d, {}) for p, d in cursor)
 
-        # the last change of each project approved in the month (not those
-        # of the direct guarantees, whose project is empty)
-        last = change.select(
-            change.project, Max(change.id).as_('id'),
-            where=(change.company == company)
-            & (change.project != Null)
-            & (change.state == 'approved')
-            & in_month(change.approval_date),
-            group_by=[change.project])
-        cursor.execute(*last.join(
-                change, condition=last.id == change.id).select(
-                change.project, change.approval_date, change.to_level))
-        events.extend(
-            (p, 'classification', d, {'classification': level})
-            for p, d, level in cursor)
+        events.extend(cls.get_classification_events(report, 'project'))
 
         cursor.execute(*project.select(
                 project.id, project.release_date,
@@ -385,6 +376,33 @@ class Report(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
                         compensation.write_off_date, recovered.date))))
         events.extend((p, 'closure', d, {}) for p, d in cursor)
         return [(p, k, as_date(d), v) for p, k, d, v in events]
+
+    @classmethod
+    def get_classification_events(cls, report, guarantee):
+        """Return the events (guarantee id, 'classification', date, values)
+        of the last classification change of each guarantee approved in the
+        report's month; guarantee is the change's column naming them:
+        'project', or 'application' for a direct guarantee"""
+        pool = Pool()
+        Change = pool.get('reguarantee.classification.change')
+        change = Change.__table__()
+        column = getattr(change, guarantee)
+        cursor = Transaction().connection.cursor()
+        start, end = report.month, next_month(report.month)
+        last = change.select(
+            column, Max(change.id).as_('id'),
+            where=(change.company == report.company.id)
+            & (column != Null)
+            & (change.state == 'approved')
+            & (change.approval_date >= start)
+            & (change.approval_date < end),
+            group_by=[column])
+        cursor.execute(*last.join(
+                change, condition=last.id == change.id).select(
+                column, change.approval_date, change.to_level))
+        return [
+            (g, 'classification', d, {'classification': level})
+            for g, d, level in cursor]
 
     # --- validation and files ---------------------------------------------
     def get_header_values(self, bureau, kind, number, count):

@@ -625,11 +625,16 @@ class ReviewItem(metaclass=PoolMeta):
     def get_project_value(self, name):
         pool = Pool()
         Application = pool.get('reguarantee.direct.application')
-        if isinstance(self.origin, Application):
+        Compensation = pool.get('reguarantee.compensation')
+        origin = self.origin
+        if isinstance(origin, Compensation):
+            # the compensation of a direct guarantee
+            origin = origin.get_direct_application() or origin
+        if isinstance(origin, Application):
             if name == 'borrower':
-                return self.origin.applicant.id
+                return origin.applicant.id
             elif name == 'guarantee_amount':
-                return self.origin.amount
+                return origin.amount
             return None
         return super().get_project_value(name)
 

@@ -17,6 +17,10 @@ class ApplicationError(UserError):
     pass
 
 
+class DirectRecoveryError(ValidationError):
+    pass
+
+
 class CounterGuaranteeError(UserError):
     pass
 
@@ -26,4 +30,12 @@ class CounterGuaranteeModificationError(AccessError):
 
 
 class BatchError(UserError):
+    pass
+
+
+class DirectFeeError(UserError):
+    pass
+
+
+class DirectDepositError(UserError):
     pass

@@ -6,7 +6,7 @@ and inspections of reguarantee_monitoring with the direct application as
 their origin, and its five-level classification with its change history"""
 from trytond.model import fields
 from trytond.modules.reguarantee_monitoring.classification import (
-    CLASSIFICATIONS)
+    ClassifiedMixin)
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval, If
 
@@ -75,39 +75,13 @@ class Project(metaclass=PoolMeta):
         return pattern
 
 
-class Application(metaclass=PoolMeta):
+class Application(ClassifiedMixin, metaclass=PoolMeta):
     __name__ = 'reguarantee.direct.application'
+    _classified_states = CLASSIFIED_STATES
 
-    classification = fields.Selection(
-        CLASSIFICATIONS, "Classification", required=True, readonly=True,
-        sort=False,
-        help="The five-level classification of the guarantee, changed only "
-        "by an approved classification change.")
-    classification_string = classification.translated('classification')
     classification_changes = fields.One2Many(
         'reguarantee.classification.change', 'application',
         "Classification History", readonly=True)
-    inspections = fields.One2Many(
-        'reguarantee.inspection', 'origin', "Inspections", readonly=True)
-
-    @classmethod
-    def default_classification(cls):
-        return 'normal'
-
-    @classmethod
-    def view_attributes(cls):
-        return super().view_attributes() + [
-            ('/form//page[@id="monitoring"]', 'states', {
-                    'invisible': ~Eval('state').in_(
-                        CLASSIFIED_STATES + [
-                            'released', 'compensated', 'closed']),
-                    }),
-            ]
-
-    @property
-    def classifiable(self):
-        "Whether the guarantee is in force, so that it can be reclassified"
-        return self.state in CLASSIFIED_STATES
 
     def get_inspection_pattern(self):
         "Return the pattern to match the inspection plan rules"
@@ -116,14 +90,6 @@ class Application(metaclass=PoolMeta):
             'direct_product': self.product.id if self.product else None,
             'direct_kind': self.kind,
             }
-
-    @classmethod
-    def copy(cls, applications, default=None):
-        default = default.copy() if default is not None else {}
-        default.setdefault('classification', 'normal')
-        default.setdefault('classification_changes', None)
-        default.setdefault('inspections', None)
-        return super().copy(applications, default=default)
 
     @classmethod
     def issue(cls, letters):

@@ -22,6 +22,7 @@ from trytond.wizard import (
 
 from .exceptions import BillError, FeeModificationError
 from .fee_run import last_month
+from .invoice import new_customer_invoice, new_invoice_line, post_new_invoices
 
 _states = {
     'readonly': Eval('state') != 'draft',
@@ -250,17 +251,8 @@ class Bill(
 
     def _get_invoice(self):
         "Return the unsaved customer invoice of the bill"
-        pool = Pool()
-        Date = pool.get('ir.date')
-        Invoice = pool.get('account.invoice')
-        with Transaction().set_context(company=self.company.id):
-            today = Date.today()
-        invoice = Invoice(
-            company=self.company, type='out', party=self.institution.party,
-            currency=self.currency, invoice_date=today,
-            description=self.number, reference=self.number)
-        invoice.on_change_party()
-        invoice.set_journal()
+        invoice = new_customer_invoice(
+            self.company, self.institution.party, self.currency, self.number)
         invoice.lines = self.get_invoice_lines()
         return invoice
 
@@ -286,15 +278,9 @@ class Bill(
 
     def _get_invoice_line(self, key, fees):
         pool = Pool()
-        InvoiceLine = pool.get('account.invoice.line')
         Lang = pool.get('ir.lang')
         lang = Lang.get()
         name, special, _ = key
-        fee = fees[0]
-        product = fee.product.invoice_product
-        with Transaction().set_context(company=self.company.id):
-            account = product.account_revenue_used
-            taxes = list(product.customer_taxes_used)
         if special:
             description = gettext(
                 'reguarantee_fees.msg_bill_line_special',
@@ -305,12 +291,9 @@ class Bill(
                 start=lang.strftime(min(f.period_start for f in fees)),
                 end=lang.strftime(max(f.period_end for f in fees)),
                 count=len(fees))
-        return InvoiceLine(
-            type='line', company=self.company, currency=self.currency,
-            product=product, unit=product.default_uom, quantity=1,
-            unit_price=sum((f.amount for f in fees), Decimal(0)),
-            account=account, taxes=taxes, description=description,
-            origin=self)
+        return new_invoice_line(
+            self.company, self.currency, fees[0].product.invoice_product,
+            sum((f.amount for f in fees), Decimal(0)), description, self)
 
     @classmethod
     @ModelView.button
@@ -318,14 +301,12 @@ class Bill(
     def confirm(cls, bills):
         pool = Pool()
         Fee = pool.get('reguarantee.fee')
-        Invoice = pool.get('account.invoice')
         for bill in bills:
             bill.check_confirm()
         # Pressing Confirm (finance) is what allows to invoice the fees
         with without_check_access():
             invoices = [b._get_invoice() for b in bills]
-            Invoice.save(invoices)
-            Invoice.post(invoices)
+        post_new_invoices(invoices)
         for bill, invoice in zip(bills, invoices):
             bill.invoice = invoice
         cls.save(bills)

@@ -15,4 +15,4 @@ class Compensation(metaclass=PoolMeta):
         # the re-guarantee ends with the payment: the fees stop at the
         # default date (once the compensation is paid, which the fee
         # calculation reads)
-        Fee.recalculate(list({c.project for c in compensations}))
+        Fee.recalculate(list({c.project for c in compensations if c.project}))

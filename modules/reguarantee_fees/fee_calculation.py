@@ -10,7 +10,7 @@ base × annual rate × covered days ÷ the year of the day count (365 for
 act/365, 360 for act/360), rounded once to the currency: a partial period is
 so charged pro rata of its days."""
 import datetime as dt
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal
 
 #: Months of a period of each periodic schedule
 SCHEDULE_MONTHS = {
@@ -29,28 +29,6 @@ def fee_amount(base, rate, days, day_count, round_):
     "Return the fee on base at the annual rate for days, rounded by round_"
     return round_(
         Decimal(base) * Decimal(rate) * days / YEAR_DAYS[day_count])
-
-
-def currency_rounder(currency):
-    """Return a function that rounds an amount as currency.round does
-
-    Currency.round divides by the rounding, quantizes to the unit and
-    multiplies back under a local context, several times the cost of the
-    fee's own arithmetic.  For a rounding that is a power of ten (0.01),
-    quantizing to it gives the same Decimal (value and exponent); an
-    amount too long for the context and any other rounding are left to
-    currency.round."""
-    rounding = currency.rounding
-    sign, digits, _ = rounding.as_tuple() if rounding else (1, (), 0)
-    if sign or digits != (1,):
-        return currency.round
-
-    def round_(amount):
-        try:
-            return amount.quantize(rounding, rounding=ROUND_HALF_EVEN)
-        except InvalidOperation:
-            return currency.round(amount)
-    return round_
 
 
 def period_of(schedule, date):

@@ -2,9 +2,7 @@
 # at the top level of this repository contains the full copyright notices and
 # license terms.
 import datetime as dt
-import gc
 from collections import defaultdict
-from contextlib import contextmanager
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -14,15 +12,15 @@ from sql.operators import Or
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
-from trytond.modules.reguarantee_base.model import create_in_bulk
+from trytond.modules.reguarantee_base.model import (
+    create_in_bulk, currency_rounder, gc_paused)
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import FeeError
-from .fee_calculation import (
-    covered_periods, currency_rounder, days_between, fee_amount)
+from .fee_calculation import covered_periods, days_between, fee_amount
 
 #: The states of the projects that are or have been covered
 COVERED_STATES = [
@@ -412,21 +410,6 @@ class FeeRunMixin:
                 today = Date.today()
             period_start, period_end = last_month(today)
             cls.run(period_start, period_end, company)
-
-
-@contextmanager
-def gc_paused():
-    """Pause the cyclic garbage collector: the fee run allocates hundreds of
-    thousands of objects that live until their batch is inserted, which
-    would start a full collection of the whole process (every model of the
-    pool) again and again, a quarter of the run; they hold no cycles"""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def last_month(date):

@@ -6,7 +6,48 @@ from decimal import Decimal
 from trytond.model import fields
 from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import without_check_access
+from trytond.transaction import Transaction, without_check_access
+
+
+def new_customer_invoice(company, party, currency, reference):
+    "Return an unsaved customer invoice of today of the company to party"
+    pool = Pool()
+    Date = pool.get('ir.date')
+    Invoice = pool.get('account.invoice')
+    with Transaction().set_context(company=company.id):
+        today = Date.today()
+    invoice = Invoice(
+        company=company, type='out', party=party, currency=currency,
+        invoice_date=today, description=reference, reference=reference)
+    invoice.on_change_party()
+    invoice.set_journal()
+    return invoice
+
+
+def new_invoice_line(company, currency, product, amount, description,
+        origin):
+    """Return an unsaved invoice line of one product for amount, with the
+    product's revenue account and customer taxes in the company"""
+    pool = Pool()
+    InvoiceLine = pool.get('account.invoice.line')
+    with Transaction().set_context(company=company.id):
+        account = product.account_revenue_used
+        taxes = list(product.customer_taxes_used)
+    return InvoiceLine(
+        type='line', company=company, currency=currency, product=product,
+        unit=product.default_uom, quantity=1, unit_price=amount,
+        account=account, taxes=taxes, description=description,
+        origin=origin)
+
+
+def post_new_invoices(invoices):
+    """Save and post the invoices: pressing the button that invoices is
+    what allows it, not access to the invoices"""
+    pool = Pool()
+    Invoice = pool.get('account.invoice')
+    with without_check_access():
+        Invoice.save(invoices)
+        Invoice.post(invoices)
 
 
 class Invoice(metaclass=PoolMeta):

@@ -38,22 +38,23 @@ def is_worse(level, than):
     return level_index(level) > level_index(than)
 
 
-class Project(metaclass=PoolMeta):
-    __name__ = 'reguarantee.project'
+class ClassifiedMixin:
+    """A guarantee in five-level classification while it is in force (its
+    _classified_states): the level, changed only by an approved
+    classification change, and its inspections.  The classes add their
+    classification_changes (the One2Many of the change's column naming
+    them)."""
+    __slots__ = ()
+    _classified_states = CLASSIFIED_STATES
 
     classification = fields.Selection(
         CLASSIFICATIONS, "Classification", required=True, readonly=True,
         sort=False,
-        help="The five-level classification of the loan, changed only by "
-        "an approved classification change.")
+        help="The five-level classification of the guarantee, changed only "
+        "by an approved classification change.")
     classification_string = classification.translated('classification')
-    classification_changes = fields.One2Many(
-        'reguarantee.classification.change', 'project',
-        "Classification History", readonly=True)
     inspections = fields.One2Many(
         'reguarantee.inspection', 'origin', "Inspections", readonly=True)
-    risk_signals = fields.One2Many(
-        'reguarantee.risk.signal', 'project', "Risk Signals", readonly=True)
 
     @classmethod
     def default_classification(cls):
@@ -64,15 +65,33 @@ class Project(metaclass=PoolMeta):
         return super().view_attributes() + [
             ('/form//page[@id="monitoring"]', 'states', {
                     'invisible': ~Eval('state').in_(
-                        CLASSIFIED_STATES + [
+                        cls._classified_states + [
                             'released', 'compensated', 'closed']),
                     }),
             ]
 
     @property
     def classifiable(self):
-        "Whether the project is in force, so that it can be reclassified"
-        return self.state in CLASSIFIED_STATES
+        "Whether the guarantee is in force, so that it can be reclassified"
+        return self.state in self._classified_states
+
+    @classmethod
+    def copy(cls, guarantees, default=None):
+        default = default.copy() if default is not None else {}
+        default.setdefault('classification', 'normal')
+        default.setdefault('classification_changes', None)
+        default.setdefault('inspections', None)
+        return super().copy(guarantees, default=default)
+
+
+class Project(ClassifiedMixin, metaclass=PoolMeta):
+    __name__ = 'reguarantee.project'
+
+    classification_changes = fields.One2Many(
+        'reguarantee.classification.change', 'project',
+        "Classification History", readonly=True)
+    risk_signals = fields.One2Many(
+        'reguarantee.risk.signal', 'project', "Risk Signals", readonly=True)
 
     def get_inspection_pattern(self):
         "Return the pattern to match the inspection plan rules"
@@ -85,9 +104,6 @@ class Project(metaclass=PoolMeta):
     @classmethod
     def copy(cls, projects, default=None):
         default = default.copy() if default is not None else {}
-        default.setdefault('classification', 'normal')
-        default.setdefault('classification_changes', None)
-        default.setdefault('inspections', None)
         default.setdefault('risk_signals', None)
         return super().copy(projects, default=default)
 

@@ -304,12 +304,11 @@ class Disposal(
         written off, the projects closed"""
         pool = Pool()
         Compensation = pool.get('reguarantee.compensation')
-        Project = pool.get('reguarantee.project')
         written_off = [
             d.compensation for d in disposals if d.method == 'write_off']
         Compensation.write_off(written_off)
-        Project.close([
-                d.compensation.project for d in disposals
+        Compensation.close_origins([
+                d.compensation for d in disposals
                 if d.method != 'write_off'])
 
     @classmethod

@@ -11,7 +11,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from decimal import Decimal
 
-from sql import Cast, Null, Table, Window
+from sql import Cast, Literal, Null, Table, Window
 from sql.aggregate import Count, Max, Sum
 from sql.conditionals import Case, Coalesce
 from sql.functions import Round, RowNumber, Substring
@@ -53,6 +53,12 @@ LINE_COLUMNS = [
     # in hundredths of units
     ('weighted_guarantee', 'BIGINT'),
     ('weighted_reguaranteed', 'BIGINT'),
+    # on one line of each borrower and institution (null on the others):
+    # the borrower's guarantee balance with the institution
+    ('borrower_guarantee', 'BIGINT'),
+    # on one line of each borrower (null on the others): the borrower's
+    # re-guaranteed balance with all the institutions
+    ('borrower_reguaranteed', 'BIGINT'),
     ]
 
 
@@ -98,9 +104,12 @@ def in_force_where(project, company, date):
     pool = Pool()
     Compensation = pool.get('reguarantee.compensation')
     compensation = Compensation.__table__()
+    # the compensations of projects only (a direct guarantee's has none):
+    # a NULL in the NOT IN would leave no project in force
     paid = compensation.select(
         compensation.project,
         where=compensation.state.in_(PAID_STATES)
+        & (compensation.project != Null)
         & (compensation.payment_date <= date))
     return ((project.company == company)
         & project.state.in_(ACCEPTED_STATES)
@@ -134,11 +143,13 @@ def in_force_query(company, date, digits=2):
     borrower = Borrower.__table__()
     guarantee = units(project.guarantee_amount, digits)
     reguaranteed = units(project.reguaranteed_amount, digits)
-    institution_weight = weight(product, borrower, Sum(guarantee,
-            window=Window([project.borrower, project.institution])),
-        digits)
+    by_institution = Window([project.borrower, project.institution])
+    by_borrower = Window([project.borrower])
+    institution_balance = Sum(guarantee, window=by_institution)
+    institution_weight = weight(
+        product, borrower, institution_balance, digits)
     company_weight = weight(product, borrower, Sum(guarantee,
-            window=Window([project.borrower])), digits)
+            window=by_borrower), digits)
     return (project
         .join(borrower, condition=project.borrower == borrower.id)
         .join(product, 'LEFT', condition=project.product == product.id)
@@ -153,6 +164,14 @@ def in_force_query(company, date, digits=2):
             reguaranteed,
             guarantee * institution_weight,
             reguaranteed * company_weight,
+            # the balances by borrower, once: the concentrations rank them
+            # without grouping the lines again
+            Case((
+                    RowNumber(window=by_institution) == 1,
+                    Cast(institution_balance, 'BIGINT'))),
+            Case((
+                    RowNumber(window=by_borrower) == 1,
+                    Cast(Sum(reguaranteed, window=by_borrower), 'BIGINT'))),
             where=in_force_where(project, company, date)))
 
 
@@ -170,14 +189,17 @@ def in_force_lines(company, date, digits=2):
         # more than it saves
         cursor.execute('SET LOCAL jit = off')
     table = Table(LINE_TABLE)
+    query = in_force_query(company, date, digits)
+    query.columns = [
+        c.as_(n) for c, (n, _) in zip(query.columns, LINE_COLUMNS)]
     cursor.execute('DROP TABLE IF EXISTS "%s"' % LINE_TABLE)
-    cursor.execute('CREATE TEMPORARY TABLE "%s" (%s)' % (
-            LINE_TABLE, ', '.join(
-                '"%s" %s' % column for column in LINE_COLUMNS)))
+    # One statement that writes the rows as it reads them (and may use
+    # parallel workers on PostgreSQL) rather than an INSERT of a SELECT
+    query_string, params = tuple(query)
+    cursor.execute(
+        'CREATE TEMPORARY TABLE "%s" AS %s' % (LINE_TABLE, query_string),
+        params)
     try:
-        cursor.execute(*table.insert(
-                [getattr(table, n) for n, _ in LINE_COLUMNS],
-                in_force_query(company, date, digits)))
         if postgresql:
             # autovacuum never analyzes temporary tables
             cursor.execute('ANALYZE "%s"' % LINE_TABLE)
@@ -198,50 +220,75 @@ class Portfolio:
         cursor = Transaction().connection.cursor()
         with in_force_lines(company, date, digits) as line:
             unit = self.unit
-            self.totals = self._totals(cursor, line, unit)
+            self.totals, self.industries, self.regions = self._totals(
+                cursor, line, unit)
             self.top = self._top(cursor, line, unit)
-            self.related = self._related(cursor, line, unit)
-            self.industries = self._shares(
-                cursor, line, line.industry, unit)
-            self.regions = self._shares(cursor, line, line.region, unit)
             self.company_top = self._company_top(cursor, line, unit)
-            self.company_related = self._company_related(cursor, line, unit)
+            self.related, self.company_related = self._related(
+                cursor, line, unit)
 
     @staticmethod
     def _totals(cursor, line, unit):
-        "Return count, balances and weighted balances by institution"
+        """Return by institution the count, balances and weighted balances,
+        and the guarantee and re-guaranteed balances by industry and by
+        region, from one grouping of the lines"""
         hundredth = unit / 100
         cursor.execute(*line.select(
-                line.institution,
-                Count(line.borrower),
+                line.institution, line.industry, line.region,
+                Count(Literal(1)),
                 Sum(line.guarantee),
                 Sum(line.reguaranteed),
                 Sum(line.weighted_guarantee),
                 Sum(line.weighted_reguaranteed),
-                group_by=[line.institution]))
-        return {
+                group_by=[line.institution, line.industry, line.region]))
+        totals = defaultdict(lambda: [0, 0, 0, 0, 0])
+        industries = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+        regions = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+        for (institution, industry, region, count, guarantee, reguaranteed,
+                weighted_guarantee, weighted_reguaranteed) in cursor:
+            guarantee = to_decimal(guarantee)
+            reguaranteed = to_decimal(reguaranteed)
+            total = totals[institution]
+            total[0] += count
+            total[1] += guarantee
+            total[2] += reguaranteed
+            total[3] += to_decimal(weighted_guarantee)
+            total[4] += to_decimal(weighted_reguaranteed)
+            for shares, code in [
+                    (industries, industry), (regions, region)]:
+                share = shares[institution][code]
+                share[0] += guarantee
+                share[1] += reguaranteed
+        totals = {
             institution: (
-                count, to_decimal(guarantee) * unit,
-                to_decimal(reguaranteed) * unit,
-                to_decimal(weighted_guarantee) * hundredth,
-                to_decimal(weighted_reguaranteed) * hundredth)
-            for institution, count, guarantee, reguaranteed,
-            weighted_guarantee, weighted_reguaranteed in cursor}
+                count, guarantee * unit, reguaranteed * unit,
+                weighted_guarantee * hundredth,
+                weighted_reguaranteed * hundredth)
+            for institution, (count, guarantee, reguaranteed,
+                weighted_guarantee, weighted_reguaranteed)
+            in totals.items()}
+
+        def balances(shares):
+            return defaultdict(dict, {
+                    institution: {
+                        code: (guarantee * unit, reguaranteed * unit)
+                        for code, (guarantee, reguaranteed)
+                        in by_code.items()}
+                    for institution, by_code in shares.items()})
+        return totals, balances(industries), balances(regions)
 
     @staticmethod
     def _top(cursor, line, unit):
         """Return the guarantee balance of the largest borrower and of the
         TOP largest by institution"""
-        borrower = line.select(
-            line.institution, line.borrower,
-            Cast(Sum(line.guarantee), 'BIGINT').as_('amount'),
-            group_by=[line.institution, line.borrower])
-        ranked = borrower.select(
-            borrower.institution, borrower.amount,
+        ranked = line.select(
+            line.institution, line.borrower_guarantee.as_('amount'),
             RowNumber(window=Window(
-                    [borrower.institution],
-                    order_by=[borrower.amount.desc, borrower.borrower.asc])
-                ).as_('rank'))
+                    [line.institution],
+                    order_by=[
+                        line.borrower_guarantee.desc, line.borrower.asc])
+                ).as_('rank'),
+            where=line.borrower_guarantee != Null)
         cursor.execute(*ranked.select(
                 ranked.institution, Max(ranked.amount), Sum(ranked.amount),
                 where=ranked.rank <= TOP,
@@ -251,9 +298,19 @@ class Portfolio:
             for institution, top1, top in cursor}
 
     @staticmethod
+    def _company_top(cursor, line, unit):
+        "Return the re-guaranteed balances of the TOP largest borrowers"
+        cursor.execute(*line.select(
+                line.borrower_reguaranteed,
+                where=line.borrower_reguaranteed != Null,
+                order_by=[line.borrower_reguaranteed.desc], limit=TOP))
+        return [to_decimal(a) * unit for a, in cursor]
+
+    @staticmethod
     def _related(cursor, line, unit):
         """Return the guarantee balance of the largest group of related
-        borrowers by institution"""
+        borrowers by institution and the re-guaranteed balance of the
+        largest group"""
         group = line.select(
             line.institution, Sum(line.guarantee).as_('amount'),
             where=line.related_group != Null,
@@ -261,45 +318,15 @@ class Portfolio:
         cursor.execute(*group.select(
                 group.institution, Max(group.amount),
                 group_by=[group.institution]))
-        return {
+        related = {
             institution: to_decimal(a) * unit for institution, a in cursor}
-
-    @staticmethod
-    def _shares(cursor, line, column, unit):
-        """Return the guarantee and re-guaranteed balances by institution
-        and value of the column"""
-        cursor.execute(*line.select(
-                line.institution, column,
-                Sum(line.guarantee), Sum(line.reguaranteed),
-                group_by=[line.institution, column]))
-        shares = defaultdict(dict)
-        for institution, code, guarantee, reguaranteed in cursor:
-            shares[institution][code] = (
-                to_decimal(guarantee) * unit, to_decimal(reguaranteed) * unit)
-        return shares
-
-    @staticmethod
-    def _company_top(cursor, line, unit):
-        "Return the re-guaranteed balances of the TOP largest borrowers"
-        borrower = line.select(
-            Cast(Sum(line.reguaranteed), 'BIGINT').as_('amount'),
-            group_by=[line.borrower])
-        cursor.execute(*borrower.select(
-                borrower.amount,
-                order_by=[borrower.amount.desc], limit=TOP))
-        return [to_decimal(a) * unit for a, in cursor]
-
-    @staticmethod
-    def _company_related(cursor, line, unit):
-        """Return the re-guaranteed balance of the largest group of related
-        borrowers"""
         group = line.select(
             Sum(line.reguaranteed).as_('amount'),
             where=line.related_group != Null,
             group_by=[line.related_group])
         cursor.execute(*group.select(Max(group.amount)))
         amount, = cursor.fetchone()
-        return to_decimal(amount) * unit
+        return related, to_decimal(amount) * unit
 
 
 def loss_figures(company, date, period_start, key='institution'):

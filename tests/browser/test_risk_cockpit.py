@@ -3,10 +3,11 @@
 # license terms.
 """The risk cockpit in the web client (sao).
 
-A risk officer opens the cockpit: its five graphs (the balances by month,
+A risk officer opens the cockpit: its six graphs (the balances by month,
 the compensation-rate trend, the leverage per institution, the industry
-concentration and the quota usage) are drawn with the demo's data, the
-trends over several month ends.
+concentration, the re-guarantee and direct balances by month and the quota
+usage) are drawn with the demo's data, the trends over several month
+ends.
 """
 import sqlite3
 from contextlib import closing
@@ -17,11 +18,15 @@ from playwright.sync_api import expect
 
 #: The cockpit's graphs, in the order of its board: the fields of the
 #: records that must not all be zero and the least number of records
+#: The graphs of the board, in its order (reguarantee_direct's board, that
+#: of every module activated: risk's five and the balances of the two
+#: businesses), with the least number of records each draws
 GRAPHS = [
     ('guarantee_balance', 3),
     ('compensation_rate', 2),
     ('leverage', 1),
     ('amount', 1),
+    ('total_balance', 3),
     ('used_amount', 1),
     ]
 

@@ -12,6 +12,7 @@ business department records what the institution recovered, whose
 re-guarantor's part is the claim's share.
 """
 import datetime
+import re
 
 import demo_data
 from playwright.sync_api import expect
@@ -39,8 +40,23 @@ def test_compensation_tiers_and_recovery(sao, tryton_server):
     user.login_as('business')
     user.open('reguarantee_base.menu_compensation')
     user.new_record()
-    user.fill_many2one('project', LOAN_CONTRACT, shown='.')
-    project = user.value('project')
+    # its origin is a re-guarantee project (a Reference: its model, then the
+    # record chosen in the completion, as sao's Reference clears a text
+    # left without a record instead of opening its search dialog)
+    origin = user.field('origin')
+    origin.locator(
+        'xpath=ancestor::div[contains(concat(" ", @class, " "), '
+        '" form-reference ")][1]//select').select_option(
+        'reguarantee.project')
+    user.wait_idle()
+    origin.press_sequentially(LOAN_CONTRACT)
+    origin.locator(
+        'xpath=ancestor::div[contains(concat(" ", @class, " "), '
+        '" dropdown ")][1]').locator(
+        '.dropdown-completion li.completion > a:visible').first.click()
+    user.wait_idle()
+    expect(user.field('origin')).to_have_value(re.compile('.'))
+    project = user.value('origin')
     user.fill_date('default_date', today)
     user.fill('principal', PAID)
     user.fill('interest', 0)

@@ -2,6 +2,7 @@
 # at the top level of this repository contains the full copyright notices and
 # license terms.
 import datetime as dt
+import gc
 import unittest
 from decimal import Decimal
 from unittest.mock import patch
@@ -14,7 +15,8 @@ from trytond.modules.reguarantee_base.exceptions import (
 from trytond.modules.reguarantee_base.identity import (
     is_valid_resident_id, is_valid_uscc, resident_id_check_character,
     uscc_check_character)
-from trytond.modules.reguarantee_base.model import sequence_values
+from trytond.modules.reguarantee_base.model import (
+    currency_rounder, gc_paused, sequence_values)
 from trytond.modules.reguarantee_base.tests import (
     WorkflowGuardTestMixin, WorkTestMixin, ZhCNTranslationTestMixin)
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
@@ -196,6 +198,41 @@ class ReguaranteeBaseTestCase(
                     if c.__module__.startswith('trytond.modules.reguarantee')
                     and {'get', 'get_many', '_get_many', '_process'}
                     & vars(c).keys()])
+
+    @with_transaction()
+    def test_currency_rounder(self):
+        "Test currency_rounder rounds as Currency.round does, to the exponent"
+        pool = Pool()
+        Currency = pool.get('currency.currency')
+        amounts = [
+            '0', '0.125', '0.135', '-0.125', '-0.001', '35000.035',
+            '35000.0175', '80.0', '1.5', '2.5', '1E+3', '150',
+            '123456789012345678901234567890.125']
+        for rounding in ['0.01', '1', '1E+2', '0.05', '0.001']:
+            currency = Currency(rounding=Decimal(rounding))
+            round_ = currency_rounder(currency)
+            for amount in map(Decimal, amounts):
+                with self.subTest(rounding=rounding, amount=amount):
+                    expected = currency.round(amount)
+                    rounded = round_(amount)
+                    self.assertEqual(rounded, expected)
+                    self.assertEqual(rounded.as_tuple(), expected.as_tuple())
+
+    def test_gc_paused(self):
+        "Test gc_paused pauses the garbage collector and restores it"
+        self.assertTrue(gc.isenabled())
+        with self.assertRaises(ZeroDivisionError):
+            with gc_paused():
+                self.assertFalse(gc.isenabled())
+                1 / 0
+        self.assertTrue(gc.isenabled())
+        gc.disable()
+        try:
+            with gc_paused():
+                pass
+            self.assertFalse(gc.isenabled())
+        finally:
+            gc.enable()
 
     @with_transaction()
     def test_set_numbers(self):

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape, quoteattr
 import xlwt
 from openpyxl import Workbook, load_workbook
 
+from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.reguarantee_base import project_import_file
 from trytond.modules.reguarantee_base.exceptions import (
     IdentityNumberError, ProjectImportError)
@@ -638,7 +639,7 @@ class ReaderTestCase(unittest.TestCase):
 
 
 class ImportFileTestCase(unittest.TestCase):
-    "Test the import of files that cannot be imported"
+    "Test the import of files into a database"
 
     @classmethod
     def setUpClass(cls):
@@ -683,6 +684,94 @@ class ImportFileTestCase(unittest.TestCase):
                 self.assertIn(reason, context.exception.message)
         self.assertEqual(Project.search([], count=True), 0)
         self.assertEqual(Borrower.search([], count=True), 0)
+
+    @with_transaction()
+    def test_import_submits(self):
+        """Test the import creates the valid rows' projects and new borrowers,
+        submitted, numbered, matched and logged as the Submit button does"""
+        pool = Pool()
+        Borrower = pool.get('reguarantee.borrower')
+        Contract = pool.get('reguarantee.contract')
+        Institution = pool.get('reguarantee.institution')
+        Log = pool.get('ir.model.log')
+        Party = pool.get('party.party')
+        Product = pool.get('reguarantee.product')
+        ProjectImport = pool.get('reguarantee.project.import', type='wizard')
+        company = create_company()
+        with set_company(company):
+            institution = Institution(
+                code='HF01', name="HF01", uscc=make_uscc(1), state='active',
+                license_number='L1', license_expiry=dt.date(2099, 1, 1),
+                net_assets=Decimal('100000000'))
+            institution.save()
+            product = Product(
+                code='M', name="M", fee_rate=Decimal('0.01'),
+                share_institution=Decimal('0.65'),
+                share_reguarantor=Decimal('0.35'),
+                start_date=dt.date(2024, 1, 1))
+            product.save()
+            contract, = Contract.create([{
+                        'company': company.id,
+                        'number': 'RC-HF01',
+                        'institution': institution.id,
+                        'products': [('add', [product.id])],
+                        'start_date': dt.date(2025, 1, 1),
+                        'end_date': dt.date(2028, 12, 31),
+                        'state': 'signed',
+                        }])
+            Party(name=ROW[3]).save()
+            known = Borrower(name="Known", id_number=make_uscc(2))
+            known.save()
+            start, end = dt.date(2026, 7, 1), dt.date(2027, 7, 1)
+            # a wrong check character
+            valid = make_uscc(4)
+            wrong = valid[:-1] + ('1' if valid[-1] != '1' else '2')
+            rows = [HEADER] + [
+                [name, '企业', id_number, ROW[3], number, 1000000, amount,
+                    start, end]
+                for name, id_number, number, amount in [
+                    ("New", make_uscc(3), 'L1', '100000.10'),
+                    ("New", make_uscc(3), 'L2', '100000.05'),
+                    ("Known", make_uscc(2), 'L3', '800000'),
+                    ("Wrong", wrong, 'L4', '800000'),
+                    ]]
+            result = ProjectImport.import_file(
+                make_xlsx(rows), 'projects.xlsx', institution)
+            # as Tryton's tests of ir.model.log: Model.log stores at commit
+            Transaction()._store_log_records()
+
+            self.assertEqual(result.rejected, [5])
+            projects = sorted(
+                result.projects, key=lambda p: p.loan_contract_number)
+            self.assertEqual(
+                [p.loan_contract_number for p in projects],
+                ['L1', 'L2', 'L3'])
+            new, = Borrower.search([('id_number', '=', make_uscc(3))])
+            self.assertEqual(
+                [p.borrower for p in projects], [new, new, known])
+            self.assertEqual(
+                [p.borrower_id_number for p in projects],
+                [make_uscc(3), make_uscc(3), make_uscc(2)])
+            # 35,000.035 rounded half to even, as Currency.round does
+            self.assertEqual(
+                [p.reguaranteed_amount for p in projects],
+                [Decimal('35000.04'), Decimal('35000.02'),
+                    Decimal('280000.00')])
+            self.assertEqual(len({p.number for p in projects}), 3)
+            for project in projects:
+                self.assertEqual(project.state, 'submitted')
+                self.assertEqual(
+                    (project.contract, project.product), (contract, product))
+                self.assertTrue(project.number.startswith('RP'))
+                logs = Log.search([('resource', '=', str(project))])
+                expected = (
+                    'transition', 'state:submitted', Transaction().user,
+                    project.create_date)
+                self.assertEqual(
+                    [(g.event, g.target, g.user.id, g.create_date)
+                        for g in logs],
+                    [expected])
+            self.assertEqual(new.create_date, projects[0].create_date)
 
     @with_transaction()
     def test_template(self):
@@ -756,7 +845,8 @@ class ImportFileTestCase(unittest.TestCase):
             self.assertEqual(borrower.name, values['name'].strip())
             self.assertEqual(borrower.kind, 'individual_business')
             self.assertEqual(borrower.create_uid.id, Transaction().user)
-            self.assertTrue(borrower.create_date)
+            # the timestamp of the transaction, as Model.create gives
+            self.assertEqual(borrower.create_date, first.create_date)
         # kind is left to its default
         borrower, = create_in_bulk(Borrower, [{
                     'name': "Default", 'id_number': make_uscc(99)}])

@@ -7,6 +7,8 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 
 from trytond.model.exceptions import ValidationError
+from trytond.modules.account.tests import create_chart, get_fiscalyear
+from trytond.modules.account_invoice.tests import set_invoice_sequences
 from trytond.modules.company.tests import (
     CompanyTestMixin, create_company, set_company)
 from trytond.modules.reguarantee_base.tests import (
@@ -14,7 +16,7 @@ from trytond.modules.reguarantee_base.tests import (
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
 from trytond.modules.reguarantee_direct.exceptions import (
     ApplicationError, CounterGuaranteeError, CounterGuaranteeModificationError,
-    EligibilityError)
+    DirectDepositError, DirectFeeError, EligibilityError)
 from trytond.modules.reguarantee_review.exceptions import ReviewRequiredError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
@@ -412,6 +414,177 @@ class ReguaranteeDirectTestCase(
             # the server writes
             CounterGuarantee.check_modification(
                 'write', [mortgage], value, external=False)
+
+    def put_in_force(self, application, start_date):
+        "Put the application in force from start_date, as confirm_loan does"
+        pool = Pool()
+        Application = pool.get('reguarantee.direct.application')
+        Application.set_applicant_parties([application])
+        application.set_term(start_date)
+        application.state = 'in_force'
+        application.save()
+
+    @with_transaction()
+    def test_fee_upfront(self):
+        "Test the upfront fee of 12 months at 1.5 %"
+        pool = Pool()
+        Fee = pool.get('reguarantee.direct.fee')
+        company = create_company()
+        with set_company(company):
+            product = self.create_product()
+            application = self.create_application(product, term_months=12)
+            # not in force: no fee
+            self.assertEqual(
+                Fee.create_fees([application], dt.date(2026, 12, 31)), [])
+            self.put_in_force(application, dt.date(2026, 1, 1))
+            # 2026-01-01 to 2027-01-01 excluded: 365 days
+            # 2,000,000 × 1.5 % × 365 / 365 = 30,000.00
+            fee, = Fee.create_fees([application], dt.date(2026, 1, 1))
+            self.assertEqual(fee.kind, 'upfront')
+            self.assertEqual(fee.days, 365)
+            self.assertEqual(fee.period_end, dt.date(2026, 12, 31))
+            self.assertEqual(fee.amount, Decimal('30000.00'))
+            self.assertEqual(fee.party, application.applicant.party)
+            # created once
+            self.assertEqual(
+                Fee.create_fees([application], dt.date(2026, 6, 1)), [])
+
+    @with_transaction()
+    def test_fee_periodic(self):
+        "Test the monthly fees of a guarantee starting mid-month"
+        pool = Pool()
+        Application = pool.get('reguarantee.direct.application')
+        Fee = pool.get('reguarantee.direct.fee')
+        company = create_company()
+        with set_company(company):
+            product = self.create_product(fee_schedule='periodic')
+            application = self.create_application(product)
+            self.put_in_force(application, dt.date(2026, 1, 16))
+            # the months over on 2026-03-31; 2,000,000 × 1.5 % = 30,000 a
+            # year: 30,000 × 16 / 365 = 1,315.068..., × 28 / 365 =
+            # 2,301.369..., × 31 / 365 = 2,547.945...
+            fees = Fee.create_fees([application], dt.date(2026, 3, 31))
+            self.assertEqual(
+                [(f.period_start, f.period_end, f.days, f.amount)
+                    for f in sorted(fees, key=lambda f: f.period_start)], [
+                    (dt.date(2026, 1, 16), dt.date(2026, 1, 31), 16,
+                        Decimal('1315.07')),
+                    (dt.date(2026, 2, 1), dt.date(2026, 2, 28), 28,
+                        Decimal('2301.37')),
+                    (dt.date(2026, 3, 1), dt.date(2026, 3, 31), 31,
+                        Decimal('2547.95')),
+                    ])
+            # April is not over
+            self.assertEqual(
+                Fee.create_fees([application], dt.date(2026, 4, 29)), [])
+
+            # the fees not invoiced stop at the release
+            Application.release([application])
+            self.assertEqual(
+                {f.state for f in Fee.search([])}, {'cancelled'})
+            self.assertEqual(
+                Fee.create_fees([application], dt.date(2026, 6, 30)), [])
+
+    @with_transaction()
+    def test_fee_invoice(self):
+        "Test the fee is invoiced to the applicant, posted"
+        pool = Pool()
+        Fee = pool.get('reguarantee.direct.fee')
+        Address = pool.get('party.address')
+        Account = pool.get('account.account')
+        Category = pool.get('product.category')
+        Template = pool.get('product.template')
+        Uom = pool.get('product.uom')
+        FiscalYear = pool.get('account.fiscalyear')
+        company = create_company()
+        with set_company(company):
+            create_chart(company)
+            fiscalyear = set_invoice_sequences(get_fiscalyear(company))
+            fiscalyear.save()
+            FiscalYear.create_period([fiscalyear])
+            revenue, = Account.search([
+                    ('type.revenue', '=', True),
+                    ('closed', '!=', True),
+                    ], limit=1)
+            category = Category(
+                name="Fees", accounting=True, account_revenue=revenue)
+            category.save()
+            unit, = Uom.search([('symbol', '=', 'u')])
+            template = Template(
+                name="Guarantee fee", type='service', default_uom=unit,
+                account_category=category, products=[{}])
+            template.save()
+            invoice_product, = template.products
+            product = self.create_product()
+            application = self.create_application(product, term_months=12)
+            self.put_in_force(application, dt.date(2026, 1, 1))
+            fee, = Fee.create_fees([application], dt.date(2026, 1, 1))
+
+            with self.assertRaises(DirectFeeError) as cm:
+                Fee.invoice_([fee])
+            self.assertIn(product.rec_name, cm.exception.message)
+            product.invoice_product = invoice_product
+            product.save()
+            with self.assertRaises(DirectFeeError) as cm:
+                Fee.invoice_([fee])
+            self.assertIn(fee.rec_name, cm.exception.message)
+            Address(party=fee.party).save()
+
+            Fee.invoice_([fee])
+            self.assertEqual(fee.state, 'invoiced')
+            invoice = fee.invoice
+            self.assertEqual(invoice.state, 'posted')
+            self.assertEqual(invoice.type, 'out')
+            self.assertEqual(invoice.party, application.applicant.party)
+            self.assertEqual(invoice.total_amount, Decimal('30000.00'))
+            line, = invoice.lines
+            self.assertEqual(line.origin, fee)
+            self.assertEqual(line.account, revenue)
+
+    @with_transaction()
+    def test_deposit(self):
+        "Test a deposit received, refused refund before release, refunded"
+        pool = Pool()
+        Application = pool.get('reguarantee.direct.application')
+        Deposit = pool.get('reguarantee.direct.deposit')
+        company = create_company()
+        with set_company(company):
+            product = self.create_product()
+            application = self.create_application(product)
+            deposit = Deposit(
+                application=application, amount=Decimal('200000'),
+                received_date=dt.date(2026, 1, 5))
+            deposit.save()
+            Deposit.receive([deposit])
+            self.assertEqual(deposit.state, 'held')
+            self.assertEqual(deposit.received_date, dt.date(2026, 1, 5))
+
+            self.put_in_force(application, dt.date(2026, 1, 5))
+            with self.assertRaises(DirectDepositError) as cm:
+                Deposit.refund([deposit])
+            self.assertIn(application.rec_name, cm.exception.message)
+            self.assertEqual(Deposit(deposit.id).state, 'held')
+            with self.assertRaises(DirectDepositError):
+                Deposit.apply([deposit])
+
+            Application.release([application])
+            deposit = Deposit(deposit.id)
+            deposit.refund_amount = Decimal('200000.01')
+            with self.assertRaises(DirectDepositError) as cm:
+                Deposit.refund([deposit])
+            self.assertIn('200000.01', cm.exception.message)
+            deposit = Deposit(deposit.id)
+            Deposit.refund([deposit])
+            self.assertEqual(deposit.state, 'refunded')
+            self.assertEqual(deposit.refund_amount, Decimal('200000'))
+            self.assertTrue(deposit.refund_date)
+
+            # a held deposit cannot be deleted
+            other = Deposit(application=application, amount=Decimal(1))
+            other.save()
+            Deposit.receive([other])
+            with self.assertRaises(Exception):
+                Deposit.delete([other])
 
 
 del ModuleTestCase

@@ -1,0 +1,196 @@
+# This file is part of the re-guarantee business system.  The COPYRIGHT file
+# at the top level of this repository contains the full copyright notices and
+# license terms.
+"""The deposits (保证金) the applicants pay as security of their guarantee
+
+A deposit is received, held while the guarantee is in force, then refunded
+once the guarantee is released or closed, or applied against the
+compensation paid for it."""
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.modules.currency.fields import Monetary
+from trytond.modules.reguarantee_base.model import WorkflowGuardMixin
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.transaction import Transaction
+
+from .exceptions import DirectDepositError
+
+#: The states of the guarantees whose deposit may be refunded
+REFUND_STATES = {'released', 'closed'}
+#: The states of the guarantees whose deposit may be applied
+APPLY_STATES = {'compensated', 'closed'}
+
+
+class Deposit(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
+    __name__ = 'reguarantee.direct.deposit'
+    _deletable_states = {'draft'}
+
+    company = fields.Many2One(
+        'company.company', "Company", required=True,
+        states={
+            'readonly': Eval('state') != 'draft',
+            })
+    application = fields.Many2One(
+        'reguarantee.direct.application', "Guarantee", required=True,
+        ondelete='RESTRICT',
+        domain=[
+            ('company', '=', Eval('company', -1)),
+            ],
+        states={
+            'readonly': Eval('state') != 'draft',
+            })
+    currency = fields.Function(
+        fields.Many2One('currency.currency', "Currency"),
+        'on_change_with_currency')
+    amount = Monetary(
+        "Amount", currency='currency', digits='currency', required=True,
+        domain=[('amount', '>', 0)],
+        states={
+            'readonly': Eval('state') != 'draft',
+            },
+        help="The amount the customer pays as security.")
+    received_date = fields.Date(
+        "Received Date",
+        states={
+            'readonly': Eval('state') != 'draft',
+            'required': Eval('state').in_(['held', 'refunded', 'applied']),
+            })
+    refund_date = fields.Date(
+        "Refund Date",
+        states={
+            'readonly': Eval('state') != 'held',
+            'required': Eval('state').in_(['refunded', 'applied']),
+            },
+        help="The day the deposit is refunded or applied.")
+    refund_amount = Monetary(
+        "Refund Amount", currency='currency', digits='currency',
+        states={
+            'readonly': Eval('state') != 'held',
+            'invisible': Eval('state').in_(['draft', 'cancelled']),
+            },
+        help="The amount paid back; leave empty for the whole deposit.")
+    state = fields.Selection([
+            ('draft', "Draft"),
+            ('held', "Held"),
+            ('refunded', "Refunded"),
+            ('applied', "Applied"),
+            ('cancelled', "Cancelled"),
+            ], "State", readonly=True, required=True, sort=False)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.add(
+            Index(t, (t.state, Index.Equality(cardinality='low'))))
+        cls._order = [('received_date', 'DESC NULLS FIRST'), ('id', 'DESC')]
+        cls._transitions |= {
+            ('draft', 'held'),
+            ('draft', 'cancelled'),
+            ('held', 'refunded'),
+            ('held', 'applied'),
+            }
+        cls._buttons.update({
+                'receive': {
+                    'invisible': Eval('state') != 'draft',
+                    'icon': 'tryton-ok',
+                    'depends': ['state'],
+                    },
+                'cancel': {
+                    'invisible': Eval('state') != 'draft',
+                    'icon': 'tryton-cancel',
+                    'depends': ['state'],
+                    },
+                'refund': {
+                    'invisible': Eval('state') != 'held',
+                    'icon': 'tryton-forward',
+                    'depends': ['state'],
+                    },
+                'apply': {
+                    'invisible': Eval('state') != 'held',
+                    'icon': 'tryton-forward',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_state(cls):
+        return 'draft'
+
+    @fields.depends('company')
+    def on_change_with_currency(self, name=None):
+        return self.company.currency if self.company else None
+
+    def get_rec_name(self, name):
+        return '%s %s' % (self.application.rec_name, self.amount)
+
+    @classmethod
+    def _today(cls):
+        return Pool().get('ir.date').today()
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('held')
+    def receive(cls, deposits):
+        today = cls._today()
+        for deposit in deposits:
+            if not deposit.received_date:
+                deposit.received_date = today
+        cls.save(deposits)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('cancelled')
+    def cancel(cls, deposits):
+        pass
+
+    def check_refund(self, states, message):
+        if self.application.state not in states:
+            raise DirectDepositError(gettext(
+                    message, deposit=self.rec_name,
+                    application=self.application.rec_name,
+                    state=self.application.state_string))
+        if self.refund_amount is not None and not (
+                0 <= self.refund_amount <= self.amount):
+            raise DirectDepositError(gettext(
+                    'reguarantee_direct.msg_direct_deposit_refund_amount',
+                    deposit=self.rec_name, amount=self.refund_amount))
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('refunded')
+    def refund(cls, deposits):
+        "Pay the deposits back: their guarantee is released or closed"
+        cls._settle(
+            deposits, REFUND_STATES,
+            'reguarantee_direct.msg_direct_deposit_refund_state',
+            lambda deposit: deposit.amount)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('applied')
+    def apply(cls, deposits):
+        "Apply the deposits against the compensation paid"
+        cls._settle(
+            deposits, APPLY_STATES,
+            'reguarantee_direct.msg_direct_deposit_apply_state',
+            lambda deposit: 0)
+
+    @classmethod
+    def _settle(cls, deposits, states, message, default_refund):
+        """Settle the deposits of guarantees in states (else raise message):
+        dated today unless dated, paid back default_refund(deposit) unless
+        an amount is set"""
+        today = cls._today()
+        for deposit in deposits:
+            deposit.check_refund(states, message)
+            if not deposit.refund_date:
+                deposit.refund_date = today
+            if deposit.refund_amount is None:
+                deposit.refund_amount = default_refund(deposit)
+        cls.save(deposits)
