@@ -11,7 +11,8 @@ from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, Workflow, fields
 from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_base.model import (
-    RecNamesSearchMixin, SequenceNumberMixin, WorkflowGuardMixin)
+    RecNamesSearchMixin, SequenceNumberMixin, WorkflowGuardMixin,
+    create_in_bulk)
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
@@ -106,6 +107,11 @@ class Batch(
                     'icon': 'tryton-close',
                     'depends': ['state'],
                     },
+                'import_loans': {
+                    'invisible': Eval('state') != 'approved',
+                    'icon': 'tryton-import',
+                    'depends': ['state'],
+                    },
                 })
 
     @classmethod
@@ -190,6 +196,12 @@ class Batch(
     def close(cls, batches):
         pass
 
+    @classmethod
+    @ModelView.button_action('reguarantee_direct.wizard_batch_import')
+    def import_loans(cls, batches):
+        "Import the bank's file of loans as guarantees in force"
+        pass
+
 
 class Application(metaclass=PoolMeta):
     __name__ = 'reguarantee.direct.application'
@@ -245,7 +257,13 @@ class Application(metaclass=PoolMeta):
                     'state': 'in_force',
                     })
             to_create.append(values)
+        # A bank's file holds thousands of loans: one INSERT for them all
+        # (Model.create inserts them one by one on SQLite); Tryton's field
+        # checks and validate still run (the application is not a
+        # PrevalidatedMixin), the key only skips WorkflowGuardMixin's check
+        # of the initial state
+        cls.set_numbers(to_create)
         with Transaction().set_context(_reguarantee_prevalidated=True):
-            applications = cls.create(to_create)
+            applications = create_in_bulk(cls, to_create)
         cls.check_eligibility(applications)
         return applications
