@@ -219,7 +219,13 @@ class Application(metaclass=PoolMeta):
             ('batch_loan_unique', Unique(t, t.batch, t.bank, t.loan_number),
                 'reguarantee_direct.msg_batch_loan_unique'),
             ]
-        cls._sql_indexes.add(Index(t, (t.batch, Index.Range())))
+        cls._sql_indexes.update({
+                Index(t, (t.batch, Index.Range())),
+                # the loans of a bank file are looked up by bank and number
+                Index(t,
+                    (t.bank, Index.Equality()),
+                    (t.loan_number, Index.Equality())),
+                })
 
     @classmethod
     def validate(cls, applications):

@@ -26,6 +26,7 @@ from trytond.modules.reguarantee_base.project_import import ImportResult
 from trytond.modules.reguarantee_base.project_import_file import (
     Column, ColumnSet, ReadError, RowChunks, template_file)
 from trytond.pool import Pool
+from trytond.pyson import Eval
 from trytond.report import Report
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
@@ -119,6 +120,10 @@ class BatchImport(Wizard):
         'reguarantee_direct.batch_import_result_view_form', [
             Button("Back", 'start', 'tryton-back'),
             Button("Close", 'end', 'tryton-close', default=True),
+            # after a check without error, the file chosen is imported
+            Button("Import", 'import_', 'tryton-ok', states={
+                    'invisible': ~Eval('importable', False),
+                    }),
             ])
 
     def default_start(self, fields):
@@ -144,6 +149,9 @@ class BatchImport(Wizard):
     def _set_result(self, result, check):
         view = self.result
         view.summary = self.get_summary(result, check)
+        view.importable = bool(
+            check and result.valid
+            and not result.errors and not result.limit_error)
         view.imported = len(result.guarantees)
         view.rejected = len(result.rejected)
         view.error_count = result.error_count
@@ -164,6 +172,7 @@ class BatchImport(Wizard):
         cast = view.__class__.rejected_file.cast
         values = {
             'summary': view.summary,
+            'importable': view.importable,
             'imported': view.imported,
             'rejected': view.rejected,
             'error_count': view.error_count,
@@ -470,6 +479,9 @@ class BatchImportResultView(ModelView):
     __name__ = 'reguarantee.direct.batch.import.result'
 
     summary = fields.Text("Summary", readonly=True)
+    importable = fields.Boolean(
+        "Importable", readonly=True,
+        help="The file was checked without error.")
     imported = fields.Integer("Imported Guarantees", readonly=True)
     rejected = fields.Integer("Rejected Rows", readonly=True)
     error_count = fields.Integer(
