@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 
+from trytond.exceptions import UserError
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.reguarantee_base.project_import_file import SheetReader
 from trytond.modules.reguarantee_base.tests.tools import make_uscc
@@ -28,6 +29,7 @@ from trytond.modules.reguarantee_direct.exceptions import BatchError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     activate_module, drop_db, with_transaction)
+from trytond.transaction import Transaction, check_access
 
 
 class DirectBatchTestCase(unittest.TestCase):
@@ -346,3 +348,45 @@ class DirectBatchTestCase(unittest.TestCase):
             reader = SheetReader(data, 'template.xlsx', COLUMNS)
             self.assertEqual(list(reader), [])
             self.assertEqual(list(reader.headers), [c.name for c in COLUMNS])
+
+    @with_transaction()
+    def test_import_access(self):
+        """The business department imports the loans of the batches of its
+        company; the risk department may not"""
+        pool = Pool()
+        Batch = pool.get('reguarantee.direct.batch')
+        ModelData = pool.get('ir.model.data')
+        User = pool.get('res.user')
+        company = create_company()
+        other = create_company(name="Other Company")
+        with set_company(company):
+            batch = self.create_batch(company)
+            Batch.approve([batch])
+        users = {}
+        for group in ['business', 'risk']:
+            users[group], = User.create([{
+                        'login': f'batch_{group}', 'name': group,
+                        'companies': [('add', [company.id])],
+                        'company': company.id,
+                        'groups': [('add', [ModelData.get_id(
+                                        'reguarantee_base',
+                                        f'group_{group}')])],
+                        }])
+        with Transaction().set_user(users['business'].id), \
+                Transaction().set_context(company=company.id), \
+                check_access():
+            # the id of the action of the wizard
+            self.assertTrue(Batch.import_loans([Batch(batch.id)]))
+        with Transaction().set_user(users['risk'].id), \
+                Transaction().set_context(company=company.id), \
+                check_access():
+            with self.assertRaises(UserError):
+                Batch.import_loans([Batch(batch.id)])
+        # the record rule: a user of another company does not see it
+        User.write([users['business']], {
+                'companies': [('remove', [company.id]), ('add', [other.id])],
+                'company': other.id})
+        with Transaction().set_user(users['business'].id), \
+                Transaction().set_context(company=other.id), \
+                check_access():
+            self.assertEqual(Batch.search([('id', '=', batch.id)]), [])
