@@ -237,6 +237,23 @@ class Application(metaclass=PoolMeta):
             Batch.check_limit(Batch.browse(batches))
 
     @classmethod
+    def get_bank_loans(cls, bank, loan_numbers):
+        """Return the numbers of the direct guarantees of the bank by loan
+        number, for the loan numbers, in every company and batch"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        result = {}
+        for sub_numbers in grouped_slice(
+                set(filter(None, loan_numbers)), backend.MAX_QUERY_PARAMS):
+            cursor.execute(*table.select(
+                    table.loan_number, table.number,
+                    where=(table.bank == bank.id)
+                    & fields.SQL_OPERATORS['in'](
+                        table.loan_number, list(sub_numbers))))
+            result.update(cursor)
+        return result
+
+    @classmethod
     def create_in_batch(cls, batch, vlist):
         """Create the guarantees of the rows of the batch in force
 
@@ -251,6 +268,18 @@ class Application(metaclass=PoolMeta):
                     batch=batch.rec_name))
         added = sum((v['amount'] for v in vlist), Decimal(0))
         Batch.check_limit([batch], {batch.id: added})
+        # a loan of the bank is guaranteed once, whatever its batch
+        loan_numbers = [v['loan_number'] for v in vlist]
+        existing = cls.get_bank_loans(batch.bank, loan_numbers)
+        seen = set()
+        for loan_number in loan_numbers:
+            if loan_number and (
+                    loan_number in existing or loan_number in seen):
+                raise BatchError(gettext(
+                        'reguarantee_direct.msg_batch_import_loan_exists',
+                        loan_number=loan_number, bank=batch.bank.rec_name,
+                        application=existing.get(loan_number, '')))
+            seen.add(loan_number)
         to_create = []
         for values in vlist:
             values = values.copy()

@@ -15,7 +15,6 @@ given back as a file, as the project import does."""
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from sql.operators import In
 
 from trytond import backend
 from trytond.i18n import gettext
@@ -389,17 +388,8 @@ class BatchImport(Wizard):
         batch by loan number of the records, in every company and batch"""
         pool = Pool()
         Application = pool.get('reguarantee.direct.application')
-        table = Application.__table__()
-        cursor = Transaction().connection.cursor()
-        loan_numbers = {r['loan_number'] for r in records if r['loan_number']}
-        existing = {}
-        for sub_numbers in grouped_slice(loan_numbers, MAX_PARAMS):
-            cursor.execute(*table.select(
-                    table.loan_number, table.number,
-                    where=(table.bank == batch.bank.id)
-                    & In(table.loan_number, list(sub_numbers))))
-            existing.update(cursor)
-        return existing
+        return Application.get_bank_loans(
+            batch.bank, [r['loan_number'] for r in records])
 
     @classmethod
     def _get_borrower_values(cls, record):

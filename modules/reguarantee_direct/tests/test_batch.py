@@ -258,6 +258,11 @@ class DirectBatchTestCase(unittest.TestCase):
             existing, = Application.create_in_batch(
                 batch, self.rows(['100000']))
             self.assertEqual(existing.loan_number, 'L001')
+            # whatever creates the guarantees of a batch
+            vlist = self.rows(['1000'], first=7)
+            vlist[0]['loan_number'] = 'L001'
+            with self.assertRaisesRegex(BatchError, existing.number):
+                Application.create_in_batch(batch, vlist)
             before = self.counts()
 
             result = BatchImport.import_file(
