@@ -14,10 +14,16 @@ the bank's loan, one in force (loan confirmed), one released on
 repayment, one whose borrower defaulted: the bank compensated, the
 mortgage auctioned and the rest repaid by the borrower, then closed; and
 two letters of guarantee issued and in force, whose printed letter is
-attached.  Idempotent like demo_data.py, whose helpers it is given: once
-the closed meeting exists nothing is done again."""
+attached; and a partner bank's batch of small-micro guarantees, approved
+by risk with its limit, into which the business user imports the bank's
+file of a dozen loans (guarantees in force).  Idempotent like
+demo_data.py, whose helpers it is given: once the closed meeting exists
+nothing is done again."""
 import datetime
+import io
 from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
 
 #: The products: code, name, values
 PRODUCTS = [
@@ -97,6 +103,36 @@ AFTER_REVIEW = [
 DEFAULT = (Decimal('800000'), Decimal('12000'))
 AUCTION = Decimal('300000')
 REPAID = Decimal('512000')
+#: The partner bank's batch: bank index, product, approved limit
+BATCH = (0, 'ZB-XW', Decimal('10000000'))
+#: The loans of the bank's file: borrower, kind, identity serial, region,
+#: amount, loan date (days before today), term (months), purpose
+BATCH_LOANS = [
+    ('合肥市蜀山区李记餐饮店', 'individual_business', 611, '340100',
+        Decimal('300000'), 40, 12, '店面装修及周转'),
+    ('肥西县丰收农机专业合作社', 'enterprise', 612, '340100',
+        Decimal('800000'), 38, 24, '购置农机设备'),
+    ('长丰县绿野草莓种植有限公司', 'enterprise', 613, '340100',
+        Decimal('500000'), 35, 12, '草莓大棚建设'),
+    ('合肥市瑶海区陈氏服装店', 'individual_business', 614, '340100',
+        Decimal('200000'), 33, 12, '春季备货'),
+    ('芜湖精工五金制品有限公司', 'enterprise', 615, '340200',
+        Decimal('1000000'), 30, 24, '钢材采购'),
+    ('芜湖市镜湖区王记水产店', 'individual_business', 616, '340200',
+        Decimal('150000'), 28, 6, '冷库租赁'),
+    ('六安市皖西白鹅养殖有限公司', 'enterprise', 617, '341500',
+        Decimal('600000'), 25, 12, '养殖场扩建'),
+    ('霍山县石斛种植专业合作社', 'enterprise', 618, '341500',
+        Decimal('400000'), 21, 18, '种苗采购'),
+    ('合肥市包河区刘记汽修厂', 'individual_business', 619, '340100',
+        Decimal('250000'), 18, 12, '检测设备购置'),
+    ('合肥启航电子商务有限公司', 'enterprise', 620, '340100',
+        Decimal('700000'), 14, 12, '经营周转'),
+    ('芜湖市鸠江区赵氏建材店', 'individual_business', 621, '340200',
+        Decimal('350000'), 10, 12, '建材备货'),
+    ('六安市金寨县山泉茶业有限公司', 'enterprise', 622, '341500',
+        Decimal('450000'), 7, 12, '茶叶收购'),
+    ]
 
 
 def setup_direct(demo):
@@ -241,7 +277,60 @@ def setup_direct(demo):
             raise RuntimeError(
                 f"direct application {application.purpose} is "
                 f"{application.state}, expected {target}")
+    setup_batch(demo, products, banks)
     __import__('demo_direct_fee').setup_direct_fees(demo, applications)
+
+
+def setup_batch(demo, products, banks):
+    """The partner bank's batch: created by business, approved by risk, then
+    the bank's file of loans imported by business through the wizard"""
+    from proteus import Wizard
+    Batch = demo.model('reguarantee.direct.batch', 'business')
+    Party = demo.model('party.party', 'business')
+    Product = demo.model('reguarantee.direct.product', 'business')
+    bank, code, limit = BATCH
+    batch = Batch(
+        bank=Party(banks[bank].id), product=Product(products[code].id),
+        limit=limit, start_date=demo.TODAY - datetime.timedelta(days=60),
+        end_date=demo.TODAY + datetime.timedelta(days=300))
+    batch.save()
+    batch = demo.click(batch, 'approve', 'risk1')
+    wizard = Wizard(
+        'reguarantee.direct.batch.import', [demo.browse(batch, 'business')],
+        config=demo.as_user('business'))
+    wizard.form.file = batch_file(demo, batch.number)
+    wizard.form.filename = f'{banks[bank].name}-{batch.number}.xlsx'
+    wizard.execute('import_')
+    if wizard.form.imported != len(BATCH_LOANS):
+        raise RuntimeError(
+            f"the batch {batch.number} imported {wizard.form.imported} "
+            f"loans: {wizard.form.summary}")
+    wizard.execute('end')
+    return batch
+
+
+def batch_file(demo, number):
+    "Return the bank's .xlsx file of the loans of the batch"
+    from openpyxl import Workbook
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append([
+            '借款人名称', '借款人类型', '证件号码', '行政区划', '借款合同编号',
+            '贷款金额', '放款日期', '到期日期', '借款用途'])
+    kinds = {'enterprise': '企业', 'individual_business': '个体工商户'}
+    for index, (name, kind, serial, region, amount, days, term,
+            purpose) in enumerate(BATCH_LOANS, 1):
+        loan_date = demo.TODAY - datetime.timedelta(days=days)
+        maturity_date = (
+            loan_date + relativedelta(months=term)
+            - datetime.timedelta(days=1))
+        sheet.append([
+                name, kinds[kind], demo.make_uscc(region, serial), region,
+                f'HSB-XW-{number}-{index:03d}', amount, loan_date,
+                maturity_date, purpose])
+    content = io.BytesIO()
+    workbook.save(content)
+    return content.getvalue()
 
 
 def compensate_and_recover(demo, application):

@@ -49,11 +49,16 @@ FIELD_COLUMNS = {
 
 
 class ImportResult:
-    "The outcome of an import"
+    """The outcome of an import
 
-    def __init__(self, filename, headers):
+    columns is the ColumnSet of the file (COLUMNS), default_name the name
+    of the rejected rows file when the file has none."""
+
+    def __init__(self, filename, headers, columns=None, default_name=None):
         self.filename = filename
         self.headers = headers
+        self.columns = columns
+        self.default_name = default_name or 'projects'
         # The values read of the rejected rows, by row number
         self.rows = {}
         self.errors = defaultdict(list)
@@ -73,7 +78,8 @@ class ImportResult:
     def column_header(self, name):
         if not name:
             return ''
-        return self.headers.get(name) or column_string(name)
+        return self.headers.get(name) or column_string(
+            name, columns=self.columns)
 
     def error_lines(self, limit=None):
         "Yield (row, column header, reason) of the errors"
@@ -130,7 +136,7 @@ class ImportResult:
     def rejected_filename(self):
         name = os.path.splitext(os.path.basename(self.filename or ''))[0]
         return '%s-%s.xlsx' % (
-            name or 'projects',
+            name or self.default_name,
             gettext('reguarantee_base.msg_project_import_rejected_suffix'))
 
 

@@ -11,6 +11,7 @@ of the columns are only translated within a transaction."""
 import codecs
 import csv
 import datetime as dt
+import functools
 import io
 import os
 import re
@@ -98,15 +99,53 @@ class Column(NamedTuple):
     #: The headers accepted on import beside the name and the label: the
     #: English and Chinese spellings of the template and their variants
     aliases: tuple = ()
+    #: The id of the message of the label, when it is not that of the
+    #: project import (a column of another kind of file)
+    msg_id: str = None
 
     @property
     def message(self):
         "The id of the label of the column"
-        return 'reguarantee_base.msg_project_import_column_' + self.name
+        return (
+            self.msg_id
+            or 'reguarantee_base.msg_project_import_column_' + self.name)
+
+
+class ColumnSet(tuple):
+    """The columns of a kind of import file, in the order of its template
+
+    The project import's are COLUMNS; another import (e.g. the loans of a
+    partner bank's batch) reads its files with its own ColumnSet given to
+    SheetReader, RowChunks, convert_row and template_file."""
+
+    @functools.cached_property
+    def by_name(self):
+        return {c.name: c for c in self}
+
+    @functools.cached_property
+    def headers(self):
+        "The column names by normalized header, name and aliases"
+        headers = {}
+        for column in self:
+            for header in [column.name, *column.aliases]:
+                headers[normalize(header)] = column.name
+        return headers
+
+    @functools.cached_property
+    def conversions(self):
+        "The name, type, required and converter of the columns"
+        return [(c.name, c.type, c.required, CONVERTERS[c.type]) for c in self]
+
+    def labels(self):
+        """Return the column names by their label in the language of the
+        transaction"""
+        return {
+            normalize(column_string(c.name, columns=self)): c.name
+            for c in self}
 
 
 #: The columns of an import file, in the order of the template
-COLUMNS = [
+COLUMNS = ColumnSet([
     Column('institution', 'code',
         aliases=('Institution Code', '机构代码', '担保机构代码', '机构编码')),
     Column('borrower_name', required=True,
@@ -129,8 +168,8 @@ COLUMNS = [
     Column('end_date', 'date', required=True,
         aliases=('End Date', '到期日期', '贷款到期日期', '到期日')),
     Column('contract', 'code', aliases=('Contract Number', '再担保合同编号')),
-    ]
-COLUMNS_BY_NAME = {c.name: c for c in COLUMNS}
+    ])
+COLUMNS_BY_NAME = COLUMNS.by_name
 #: Headers of the columns the rejected rows file adds; ignored on import
 IGNORED_HEADERS = {'row', '行号', 'reason', 'reasons', '原因', '错误原因'}
 #: The borrower kinds by their Chinese label
@@ -148,19 +187,17 @@ def normalize(text):
     return re.sub(r'[\s_*＊:：]', '', text).casefold()
 
 
-HEADERS = {}
-for _column in COLUMNS:
-    for _header in [_column.name, *_column.aliases]:
-        HEADERS[normalize(_header)] = _column.name
+HEADERS = COLUMNS.headers
 KINDS = {normalize(k): v for k, v in BORROWER_KIND_LABELS.items()}
 for _key, _string in BORROWER_KINDS:
     KINDS[normalize(_key)] = KINDS[normalize(_string)] = _key
-del _column, _header, _key, _string
+del _key, _string
 
 
-def column_string(name, language=None):
-    "Return the label of the column in the language (the transaction's)"
-    message = COLUMNS_BY_NAME[name].message
+def column_string(name, language=None, columns=None):
+    """Return the label of the column of the columns (COLUMNS) in the
+    language (the transaction's)"""
+    message = (columns or COLUMNS).by_name[name].message
     if language is None:
         return gettext(message)
     return gettext(message, language)
@@ -185,22 +222,29 @@ def column_index(letters):
 
 
 class ReadError(Exception):
-    "The file cannot be imported; the message id tells why"
+    """The file cannot be imported; the message id tells why
 
-    def __init__(self, msg_id, **params):
+    column_set is the ColumnSet of the file (COLUMNS)."""
+
+    def __init__(self, msg_id, column_set=None, **params):
         super().__init__(msg_id, params)
         self.msg_id = msg_id
         self.params = params
+        self.column_set = column_set or COLUMNS
 
     @property
     def message(self):
         params = self.params.copy()
+        by_name = self.column_set.by_name
+
+        def label(name):
+            return column_string(name, columns=self.column_set)
         if 'columns' in params:
             params['columns'] = ', '.join(
-                column_string(c) if c in COLUMNS_BY_NAME else c
+                label(c) if c in by_name else c
                 for c in params['columns'])
-        if params.get('column') in COLUMNS_BY_NAME:
-            params['column'] = column_string(params['column'])
+        if params.get('column') in by_name:
+            params['column'] = label(params['column'])
         return gettext('reguarantee_base.' + self.msg_id, **params)
 
 
@@ -230,16 +274,19 @@ class SheetReader:
     {column name: value}); raise ReadError when the file cannot be imported
 
     The header is the first row that is not blank; blank rows are skipped.
-    headers maps the names of the columns found to their header."""
+    headers maps the names of the columns found to their header.  columns
+    is the ColumnSet of the file (COLUMNS)."""
 
-    def __init__(self, data, filename):
+    def __init__(self, data, filename, columns=None):
         self.data = data
         self.filename = filename
+        self.columns = columns or COLUMNS
         self.headers = {}
         self.format = self.get_format()
 
     def error(self, msg_id, **params):
-        return ReadError(msg_id, filename=self.filename, **params)
+        return ReadError(
+            msg_id, column_set=self.columns, filename=self.filename, **params)
 
     def unreadable(self, exception):
         return self.error('msg_project_import_file_unreadable',
@@ -307,7 +354,7 @@ class SheetReader:
             key = normalize(header)
             if key in IGNORED_HEADERS:
                 continue
-            name = HEADERS.get(key)
+            name = self.columns.headers.get(key)
             if not name:
                 name = self.labels().get(key)
             if not name:
@@ -322,18 +369,17 @@ class SheetReader:
             raise self.error('msg_project_import_unknown_columns',
                 columns=unknown)
         missing = [
-            c.name for c in COLUMNS
+            c.name for c in self.columns
             if c.required and c.name not in self.headers]
         if missing:
             raise self.error('msg_project_import_missing_columns',
                 columns=missing)
         return positions
 
-    @staticmethod
-    def labels():
+    def labels(self):
         """Return the column names by their label in the language of the
         transaction, if it was translated otherwise than HEADERS has it"""
-        return {normalize(column_string(c.name)): c.name for c in COLUMNS}
+        return self.columns.labels()
 
     def too_many_rows(self):
         return self.error('msg_project_import_too_many_rows',
@@ -777,11 +823,11 @@ def _count(attributes, name):
     return int(number) if len(number) < 10 else 10 ** 10
 
 
-def read_rows(data, filename):
+def read_rows(data, filename, columns=None):
     """Yield (row number, {column name: value}) for each row of the file
 
     Raise ReadError when the file cannot be imported."""
-    yield from SheetReader(data, filename)
+    yield from SheetReader(data, filename, columns)
 
 
 class RowChunks:
@@ -790,21 +836,25 @@ class RowChunks:
     SheetReader and convert_row; raise ReadError when the file cannot be
     imported
 
-    headers is filled once the header row is read."""
+    headers is filled once the header row is read.  columns is the
+    ColumnSet of the file (COLUMNS)."""
 
-    def __init__(self, data, filename, digits=2, size=None):
+    def __init__(self, data, filename, digits=2, size=None, columns=None):
         self.data = data
         self.filename = filename
         self.digits = digits
         self.size = size or CHUNK_SIZE
+        self.columns = columns or COLUMNS
         self.headers = {}
 
     def __iter__(self):
-        reader = SheetReader(self.data, self.filename)
+        reader = SheetReader(self.data, self.filename, self.columns)
         self.headers = reader.headers
         chunk = []
         for number, values in reader:
-            chunk.append((number, values, *convert_row(values, self.digits)))
+            chunk.append((
+                    number, values,
+                    *convert_row(values, self.digits, self.columns)))
             if len(chunk) >= self.size:
                 yield chunk
                 chunk = []
@@ -890,15 +940,16 @@ CONVERTERS = {
     'date': _convert_date,
     }
 #: The name, type, required and converter of the columns
-CONVERSIONS = [
-    (c.name, c.type, c.required, CONVERTERS[c.type]) for c in COLUMNS]
+CONVERSIONS = COLUMNS.conversions
 
 
-def convert_row(values, digits=2):
+def convert_row(values, digits=2, columns=None):
     """Return the typed values of a row and its errors as a list of (column
-    name, message id, parameters); a column absent from the file is None"""
+    name, message id, parameters); a column absent from the file is None;
+    columns is the ColumnSet of the file (COLUMNS)"""
     record, errors = {}, []
-    for name, type_, required, converter in CONVERSIONS:
+    conversions = columns.conversions if columns else CONVERSIONS
+    for name, type_, required, converter in conversions:
         value = values.get(name)
         record[name] = None
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -928,9 +979,13 @@ FORMAT_MESSAGES = {
     }
 
 
-def template_file(language=None):
-    """Return the .xlsx template of an import file with the labels in the
-    language (the transaction's)"""
+def template_file(
+        language=None, columns=None,
+        sheet='reguarantee_base.msg_project_import_template_sheet'):
+    """Return the .xlsx template of an import file of the columns (COLUMNS)
+    with the labels in the language (the transaction's); sheet is the
+    message id of the name of its sheet"""
+    columns = columns or COLUMNS
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -941,9 +996,10 @@ def template_file(language=None):
         return gettext(message_id, language)
 
     workbook = Workbook()
+    title = gettext(sheet, language) if language else gettext(sheet)
     sheet = workbook.active
-    sheet.title = message('msg_project_import_template_sheet')
-    sheet.append([column_string(c.name, language) for c in COLUMNS])
+    sheet.title = title
+    sheet.append([column_string(c.name, language, columns) for c in columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         sheet.column_dimensions[cell.column_letter].width = 18
@@ -954,9 +1010,9 @@ def template_file(language=None):
             message('msg_project_import_notes_column'),
             message('msg_project_import_notes_required'),
             message('msg_project_import_notes_format')])
-    for column in COLUMNS:
+    for column in columns:
         notes.append([
-                column_string(column.name, language),
+                column_string(column.name, language, columns),
                 message('msg_project_import_notes_yes' if column.required
                     else 'msg_project_import_notes_no'),
                 message(FORMAT_MESSAGES[column.type])])

@@ -74,6 +74,7 @@ SEQUENCES = {
     'direct_application_sequence': 'sequence_direct_application',
     'direct_contract_sequence': 'sequence_direct_contract',
     'direct_letter_sequence': 'sequence_direct_letter',
+    'direct_batch_sequence': 'sequence_direct_batch',
     }
 
 
@@ -91,6 +92,9 @@ class Configuration(metaclass=PoolMeta):
     direct_letter_sequence = fields.MultiValue(sequence_field(
             "Letter of Guarantee Sequence", 'sequence_type_direct_letter',
             help="Used to number the letters of guarantee."))
+    direct_batch_sequence = fields.MultiValue(sequence_field(
+            "Direct Batch Sequence", 'sequence_type_direct_batch',
+            help="Used to number the batches of small-micro guarantees."))
     deposit_journal = fields.MultiValue(journal_field())
     deposit_account = fields.MultiValue(account_field(
             'deposit_account', Eval('context', {}).get('company', -1)))
@@ -125,6 +129,12 @@ class Configuration(metaclass=PoolMeta):
             'direct_letter_sequence')._default_direct_sequence(
             'direct_letter_sequence')
 
+    @classmethod
+    def default_direct_batch_sequence(cls, **pattern):
+        return cls.multivalue_model(
+            'direct_batch_sequence')._default_direct_sequence(
+            'direct_batch_sequence')
+
 
 class ConfigurationCompany(metaclass=PoolMeta):
     __name__ = 'reguarantee.configuration.company'
@@ -142,6 +152,8 @@ class ConfigurationCompany(metaclass=PoolMeta):
         "Direct Contract Sequence", 'sequence_type_direct_contract')
     direct_letter_sequence = company_sequence_field(
         "Letter of Guarantee Sequence", 'sequence_type_direct_letter')
+    direct_batch_sequence = company_sequence_field(
+        "Direct Batch Sequence", 'sequence_type_direct_batch')
 
     @classmethod
     def default_direct_application_sequence(cls):
@@ -154,6 +166,10 @@ class ConfigurationCompany(metaclass=PoolMeta):
     @classmethod
     def default_direct_letter_sequence(cls):
         return cls._default_direct_sequence('direct_letter_sequence')
+
+    @classmethod
+    def default_direct_batch_sequence(cls):
+        return cls._default_direct_sequence('direct_batch_sequence')
 
     @classmethod
     def _default_direct_sequence(cls, field):

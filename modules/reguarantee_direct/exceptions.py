@@ -29,6 +29,10 @@ class CounterGuaranteeModificationError(AccessError):
     pass
 
 
+class BatchError(UserError):
+    pass
+
+
 class DirectFeeError(UserError):
     pass
 
