@@ -75,6 +75,7 @@ SEQUENCES = {
     'direct_contract_sequence': 'sequence_direct_contract',
     'direct_letter_sequence': 'sequence_direct_letter',
     'direct_batch_sequence': 'sequence_direct_batch',
+    'direct_deposit_sequence': 'sequence_direct_deposit',
     }
 
 
@@ -95,6 +96,9 @@ class Configuration(metaclass=PoolMeta):
     direct_batch_sequence = fields.MultiValue(sequence_field(
             "Direct Batch Sequence", 'sequence_type_direct_batch',
             help="Used to number the batches of small-micro guarantees."))
+    direct_deposit_sequence = fields.MultiValue(sequence_field(
+            "Deposit Sequence", 'sequence_type_direct_deposit',
+            help="Used to number the deposits (the receipts' numbers)."))
     deposit_journal = fields.MultiValue(journal_field())
     deposit_account = fields.MultiValue(account_field(
             'deposit_account', Eval('context', {}).get('company', -1)))
@@ -135,6 +139,12 @@ class Configuration(metaclass=PoolMeta):
             'direct_batch_sequence')._default_direct_sequence(
             'direct_batch_sequence')
 
+    @classmethod
+    def default_direct_deposit_sequence(cls, **pattern):
+        return cls.multivalue_model(
+            'direct_deposit_sequence')._default_direct_sequence(
+            'direct_deposit_sequence')
+
 
 class ConfigurationCompany(metaclass=PoolMeta):
     __name__ = 'reguarantee.configuration.company'
@@ -154,6 +164,8 @@ class ConfigurationCompany(metaclass=PoolMeta):
         "Letter of Guarantee Sequence", 'sequence_type_direct_letter')
     direct_batch_sequence = company_sequence_field(
         "Direct Batch Sequence", 'sequence_type_direct_batch')
+    direct_deposit_sequence = company_sequence_field(
+        "Deposit Sequence", 'sequence_type_direct_deposit')
 
     @classmethod
     def default_direct_application_sequence(cls):
@@ -170,6 +182,10 @@ class ConfigurationCompany(metaclass=PoolMeta):
     @classmethod
     def default_direct_batch_sequence(cls):
         return cls._default_direct_sequence('direct_batch_sequence')
+
+    @classmethod
+    def default_direct_deposit_sequence(cls):
+        return cls._default_direct_sequence('direct_deposit_sequence')
 
     @classmethod
     def _default_direct_sequence(cls, field):

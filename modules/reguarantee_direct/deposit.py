@@ -14,7 +14,8 @@ to the claim on the borrower (what is applied)."""
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.modules.currency.fields import Monetary
-from trytond.modules.reguarantee_base.model import WorkflowGuardMixin
+from trytond.modules.reguarantee_base.model import (
+    RecNamesSearchMixin, SequenceNumberMixin, WorkflowGuardMixin)
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
@@ -27,10 +28,17 @@ REFUND_STATES = {'released', 'closed'}
 APPLY_STATES = {'compensated', 'closed'}
 
 
-class Deposit(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
+class Deposit(
+        WorkflowGuardMixin, SequenceNumberMixin, RecNamesSearchMixin,
+        Workflow, ModelSQL, ModelView):
     __name__ = 'reguarantee.direct.deposit'
+    _number_sequence = 'direct_deposit_sequence'
     _deletable_states = {'draft'}
+    _rec_names_search = ['number', 'application.rec_name']
 
+    number = fields.Char(
+        "Number", readonly=True,
+        help="The number of the deposit's receipt.")
     company = fields.Many2One(
         'company.company', "Company", required=True,
         states={
@@ -139,11 +147,12 @@ class Deposit(WorkflowGuardMixin, Workflow, ModelSQL, ModelView):
         return self.company.currency if self.company else None
 
     def get_rec_name(self, name):
-        return '%s %s' % (self.application.rec_name, self.amount)
+        return '%s %s' % (self.number or '', self.application.rec_name)
 
     @classmethod
     def copy(cls, deposits, default=None):
         default = default.copy() if default is not None else {}
+        default.setdefault('number', None)
         default.setdefault('receipt_move', None)
         default.setdefault('settlement_move', None)
         return super().copy(deposits, default=default)

@@ -648,6 +648,12 @@ class ReguaranteeDirectTestCase(
             Deposit.receive([deposit])
             self.assertEqual(deposit.state, 'held')
             self.assertEqual(deposit.received_date, dt.date(2026, 1, 5))
+            # numbered from the deposit sequence, a receipt number
+            self.assertRegex(deposit.number, r'^BZJ\d{4}-\d{5}$')
+            self.assertIn(deposit.number, deposit.rec_name)
+            self.assertEqual(
+                Deposit.search([('rec_name', '=', deposit.number)]),
+                [deposit])
 
             self.put_in_force(application, dt.date(2026, 1, 5))
             with self.assertRaises(DirectDepositError) as cm:
