@@ -11,8 +11,9 @@ state of the workflow: a draft, one under investigation, one waiting for
 the upcoming direct-guarantee committee meeting, and those a closed
 meeting decided: one rejected, one approved, one contracted waiting for
 the bank's loan, one in force (loan confirmed), one released on
-repayment, one whose borrower defaulted: the bank compensated, the
-mortgage auctioned and the rest repaid by the borrower, then closed; and
+repayment, one compensated (the bank paid, nothing recovered yet), one
+whose borrower defaulted: the bank compensated, the mortgage auctioned
+and the rest repaid by the borrower, then closed; and
 two letters of guarantee issued and in force, whose printed letter is
 attached; and a partner bank's batch of small-micro guarantees, approved
 by risk with its limit, into which the business user imports the bank's
@@ -81,6 +82,8 @@ APPLICATIONS = [
         Decimal('1000000'), 12, Decimal('1800000'), 'released'),
     ('农产品冷链仓储建设', 'ZB-XW', 604, 'financing', 1,
         Decimal('1000000'), 12, Decimal('1500000'), 'closed'),
+    ('食品加工设备更新', 'ZB-XW', 603, 'financing', 0,
+        Decimal('900000'), 12, Decimal('1400000'), 'compensated'),
     ('合肥市某道路工程施工投标', 'ZB-BH', 602, 'bid', 0,
         Decimal('800000'), 6, Decimal('100000'), 'in_force'),
     ('G3京台高速某标段施工履约', 'ZB-BH', 602, 'performance', 1,
@@ -96,7 +99,8 @@ MEMBERS = [
     ('business', False)]
 #: The states an application passes after the committee
 AFTER_REVIEW = [
-    'approved', 'contracted', 'in_force', 'released', 'closed']
+    'approved', 'contracted', 'in_force', 'released', 'compensated',
+    'closed']
 #: The default of the closed guarantee: principal, interest (the bank is
 #: paid 812,000), the mortgage auctioned for 300,000, the borrower repays
 #: the remaining 512,000
@@ -266,6 +270,9 @@ def setup_direct(demo):
             application.click('confirm_loan')
         if target == 'released':
             application = demo.click(application, 'release', 'business')
+        elif target == 'compensated':
+            compensate(demo, application)
+            application = demo.browse(application, 'admin')
         elif target == 'closed':
             application = compensate_and_recover(demo, application)
         if application.kind != 'financing':
@@ -333,9 +340,8 @@ def batch_file(demo, number):
     return content.getvalue()
 
 
-def compensate_and_recover(demo, application):
-    """The borrower defaults: compensate the bank, auction the mortgage,
-    recover the rest from the borrower and close the guarantee"""
+def compensate(demo, application):
+    "The borrower defaults: compensate the bank; return the compensation"
     Compensation = demo.model('reguarantee.compensation', 'business')
     principal, interest = DEFAULT
     compensation = Compensation(
@@ -348,6 +354,14 @@ def compensate_and_recover(demo, application):
         [('submit', ['business']), ('approve', ['risk1', 'committee']),
             ('pay', ['finance'])],
         {'submit': 'draft', 'approve': 'submitted', 'pay': 'approved'})
+    return compensation
+
+
+def compensate_and_recover(demo, application):
+    """The borrower defaults: compensate the bank, auction the mortgage,
+    recover the rest from the borrower and close the guarantee"""
+    Compensation = demo.model('reguarantee.compensation', 'business')
+    compensation = compensate(demo, application)
     Recovery = demo.model('reguarantee.recovery', 'business')
     CounterGuarantee = demo.model('reguarantee.counter.guarantee', 'business')
     mortgage, = [
