@@ -225,45 +225,13 @@ class ProjectImport(Wizard):
     @classmethod
     def _set_result(cls, view, result, mode):
         "Fill the view of the result of the import (or check) in mode"
-        view.summary = cls.get_summary(result, mode)
+        view.set_result(
+            result, cls.get_summary(result, mode), len(result.projects))
         view.valid = result.valid
-        view.imported = len(result.projects)
-        view.rejected = len(result.rejected)
-        view.error_count = result.error_count
-        view.errors = [{
-                'row': row,
-                'column': column,
-                'reason': reason,
-                } for row, column, reason in result.error_lines(
-                    MAX_ERRORS_SHOWN)]
-        view.rejected_file = None
-        view.rejected_filename = None
-        if result.rejected:
-            view.rejected_file = result.rejected_file()
-            view.rejected_filename = result.rejected_filename
 
     @classmethod
     def _get_result(cls, view):
-        cast = view.__class__.rejected_file.cast
-        values = {
-            'summary': view.summary,
-            'valid': view.valid,
-            'imported': view.imported,
-            'rejected': view.rejected,
-            'error_count': view.error_count,
-            'errors': [{
-                    'row': e.row,
-                    'column': e.column,
-                    'reason': e.reason,
-                    } for e in view.errors],
-            'rejected_file': (
-                cast(view.rejected_file) if view.rejected_file else None),
-            'rejected_filename': view.rejected_filename,
-            }
-        # No need to store them in the session
-        view.rejected_file = None
-        view.errors = []
-        return values
+        return view.get_values(['valid'])
 
     @classmethod
     def get_summary(cls, result, mode):
@@ -620,12 +588,11 @@ class ProjectImportStart(ModelView):
         return 'valid'
 
 
-class ProjectImportResult(ModelView):
-    __name__ = 'reguarantee.project.import.result'
-
+class ImportResultViewMixin:
+    """The result of an import (or its check) shown by the wizard: the
+    view's model adds its count of imported records as `imported`"""
+    __slots__ = ()
     summary = fields.Text("Summary", readonly=True)
-    valid = fields.Integer("Valid Rows", readonly=True)
-    imported = fields.Integer("Imported Projects", readonly=True)
     rejected = fields.Integer("Rejected Rows", readonly=True)
     error_count = fields.Integer(
         "Errors", readonly=True,
@@ -638,6 +605,57 @@ class ProjectImportResult(ModelView):
         help="The rejected rows with their reasons, to correct and import "
         "again.")
     rejected_filename = fields.Char("Rejected Rows File Name", readonly=True)
+
+    def set_result(self, result, summary, imported):
+        """Show the result (an ImportResult) with its summary and the number
+        of records imported"""
+        self.summary = summary
+        self.imported = imported
+        self.rejected = len(result.rejected)
+        self.error_count = result.error_count
+        self.errors = [{
+                'row': row,
+                'column': column,
+                'reason': reason,
+                } for row, column, reason in result.error_lines(
+                    MAX_ERRORS_SHOWN)]
+        self.rejected_file = None
+        self.rejected_filename = None
+        if result.rejected:
+            self.rejected_file = result.rejected_file()
+            self.rejected_filename = result.rejected_filename
+
+    def get_values(self, names=()):
+        """Return the values of the view for its default method, with those
+        of the fields names of the view's model, and forget the errors and
+        the file: there is no need to keep them in the session"""
+        cast = self.__class__.rejected_file.cast
+        values = {name: getattr(self, name) for name in names}
+        values.update({
+                'summary': self.summary,
+                'imported': self.imported,
+                'rejected': self.rejected,
+                'error_count': self.error_count,
+                'errors': [{
+                        'row': e.row,
+                        'column': e.column,
+                        'reason': e.reason,
+                        } for e in self.errors],
+                'rejected_file': (
+                    cast(self.rejected_file) if self.rejected_file
+                    else None),
+                'rejected_filename': self.rejected_filename,
+                })
+        self.rejected_file = None
+        self.errors = []
+        return values
+
+
+class ProjectImportResult(ImportResultViewMixin, ModelView):
+    __name__ = 'reguarantee.project.import.result'
+
+    valid = fields.Integer("Valid Rows", readonly=True)
+    imported = fields.Integer("Imported Projects", readonly=True)
 
 
 class ProjectImportErrorLine(ModelView):

@@ -21,7 +21,8 @@ from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.modules.reguarantee_base.borrower import is_valid_borrower_id
 from trytond.modules.reguarantee_base.model import create_in_bulk, gc_paused
-from trytond.modules.reguarantee_base.project_import import ImportResult
+from trytond.modules.reguarantee_base.project_import import (
+    ImportResult, ImportResultViewMixin)
 from trytond.modules.reguarantee_base.project_import_file import (
     Column, ColumnSet, ReadError, RowChunks, template_file)
 from trytond.pool import Pool
@@ -34,8 +35,6 @@ from trytond.wizard import (
 
 from .exceptions import BatchError
 
-#: Most errors listed by the wizard; the rejected rows file has them all
-MAX_ERRORS_SHOWN = 1000
 #: Most values searched by one query
 MAX_PARAMS = backend.MAX_QUERY_PARAMS
 
@@ -146,48 +145,15 @@ class BatchImport(Wizard):
         return 'result'
 
     def _set_result(self, result, check):
-        view = self.result
-        view.summary = self.get_summary(result, check)
-        view.importable = bool(
+        self.result.set_result(
+            result, self.get_summary(result, check), len(result.guarantees))
+        self.result.importable = bool(
             check and result.valid
             and not result.errors and not result.limit_error)
-        view.imported = len(result.guarantees)
-        view.rejected = len(result.rejected)
-        view.error_count = result.error_count
-        view.errors = [{
-                'row': row,
-                'column': column,
-                'reason': reason,
-                } for row, column, reason in result.error_lines(
-                    MAX_ERRORS_SHOWN)]
-        view.rejected_file = None
-        view.rejected_filename = None
-        if result.rejected:
-            view.rejected_file = result.rejected_file()
-            view.rejected_filename = result.rejected_filename
 
     def default_result(self, fields):
-        view = self.result
-        cast = view.__class__.rejected_file.cast
-        values = {
-            'summary': view.summary,
-            'importable': view.importable,
-            'imported': view.imported,
-            'rejected': view.rejected,
-            'error_count': view.error_count,
-            'errors': [{
-                    'row': e.row,
-                    'column': e.column,
-                    'reason': e.reason,
-                    } for e in view.errors],
-            'rejected_file': (
-                cast(view.rejected_file) if view.rejected_file else None),
-            'rejected_filename': view.rejected_filename,
-            }
-        # No need to keep them, nor the file, in the session
-        view.rejected_file = None
-        view.errors = []
-        if view.imported:
+        values = self.result.get_values(['importable'])
+        if self.result.imported:
             self.start.file = None
         return values
 
@@ -465,26 +431,13 @@ class BatchImportStart(ModelView):
     filename = fields.Char("File Name", required=True)
 
 
-class BatchImportResultView(ModelView):
+class BatchImportResultView(ImportResultViewMixin, ModelView):
     __name__ = 'reguarantee.direct.batch.import.result'
 
-    summary = fields.Text("Summary", readonly=True)
     importable = fields.Boolean(
         "Importable", readonly=True,
         help="The file was checked without error.")
     imported = fields.Integer("Imported Guarantees", readonly=True)
-    rejected = fields.Integer("Rejected Rows", readonly=True)
-    error_count = fields.Integer(
-        "Errors", readonly=True,
-        help="The list shows at most the first 1000 errors; "
-        "the file of the rejected rows has them all.")
-    errors = fields.One2Many(
-        'reguarantee.project.import.error', None, "Errors", readonly=True)
-    rejected_file = fields.Binary(
-        "Rejected Rows", filename='rejected_filename', readonly=True,
-        help="The rejected rows with their reasons, to correct and import "
-        "again.")
-    rejected_filename = fields.Char("Rejected Rows File Name", readonly=True)
 
 
 class BatchImportTemplate(Report):
