@@ -244,12 +244,21 @@ class Batch(
         "Return the request body of the batch, or raise with every error"
         pool = Pool()
         Mapping = pool.get('reguarantee.filing.mapping')
-        if not self.records:
+        Project = pool.get('reguarantee.project')
+        Record = pool.get('reguarantee.filing.record')
+        record = Record.__table__()
+        cursor = Transaction().connection.cursor()
+        # the projects alone, in the order of the records: the records'
+        # attributes would load every field of the batch's records
+        cursor.execute(*record.select(
+                record.project, where=record.batch == self.id,
+                order_by=[record.id.asc]))
+        projects = Project.browse([p for p, in cursor])
+        if not projects:
             raise FilingValidationError(gettext(
                     'reguarantee_filing.msg_batch_empty',
                     batch=self.rec_name))
-        rows, errors = Mapping.build_rows(
-            [r.project for r in self.records])
+        rows, errors = Mapping.build_rows(projects)
         errors = [e for project_errors in errors for e in project_errors]
         if errors:
             more = len(errors) - MAX_ERRORS
