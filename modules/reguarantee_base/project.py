@@ -99,42 +99,6 @@ class ProductTerms:
         return self._valid_on[date]
 
 
-#: What a setter of _plain_setters returns for a value it does not set
-_CONVERT = object()
-
-
-def _plain_setters(Model, transaction):
-    """Return the function of each field of Model that returns a value as
-    Field.__set__ would store it, or _CONVERT when Field.__set__ must
-    convert it (see Project.new_drafts); with the local cache shared by
-    the records, under '_local_cache'"""
-    setters = {'_local_cache': local_cache(Model, transaction)}
-    strips = {
-        True: str.strip, 'leading': str.lstrip, 'trailing': str.rstrip}
-    for name, field in Model._fields.items():
-        if isinstance(field, fields.Function):
-            # Function.__set__ sets the value through its field's
-            field = field._field
-        type_ = type(field)
-        if type_.__set__ is fields.Many2One.__set__:
-            target = field.get_target()
-            setters[name] = (lambda target: lambda value: (
-                    value if isinstance(value, target) else _CONVERT))(
-                target)
-        elif type_.__set__ is fields.Char.__set__:
-            strip = strips.get(field.strip)
-            setters[name] = (lambda strip: lambda value: (
-                    _CONVERT if not isinstance(value, str)
-                    else strip(value) if strip else value))(strip)
-        elif (type_.__set__ in {fields.Field.__set__, fields.Date.__set__}
-                and field._py_type):
-            # a value of the exact type (a date, not a datetime)
-            setters[name] = (lambda py_type: lambda value: (
-                    value if type(value) is py_type else _CONVERT))(
-                field._py_type)
-    return setters
-
-
 class Project(
         WorkflowGuardMixin, NullEmptyTextMixin, PrevalidatedMixin,
         SequenceNumberMixin, RecNamesSearchMixin, ApprovalHistoryMixin,
@@ -774,7 +738,42 @@ class Project(
             '_transaction': transaction,
             '_transaction_cache': transaction.get_cache(),
             }
-        borrowers = {}
+        # what a setter returns for a value that Field.__set__ converts
+        convert = object()
+        strips = {
+            True: str.strip, 'leading': str.lstrip, 'trailing': str.rstrip}
+
+        def plain(type_):
+            return lambda value: value if type(value) is type_ else convert
+
+        def instance(target):
+            return lambda value: (
+                value if isinstance(value, target) else convert)
+
+        def stripped(strip):
+            return lambda value: (
+                convert if not isinstance(value, str)
+                else strip(value) if strip else value)
+
+        def get_setters(Model):
+            """Return the function of each field of Model that returns a
+            value as Field.__set__ stores it, or convert; with the local
+            cache the records share"""
+            setters = {'_local_cache': local_cache(Model, transaction)}
+            for name, field in Model._fields.items():
+                if isinstance(field, fields.Function):
+                    # Function.__set__ sets the value through its field's
+                    field = field._field
+                type_ = type(field)
+                if type_.__set__ is fields.Many2One.__set__:
+                    setters[name] = instance(field.get_target())
+                elif type_.__set__ is fields.Char.__set__:
+                    setters[name] = stripped(strips.get(field.strip))
+                elif field._py_type and type_.__set__ in {
+                        fields.Field.__set__, fields.Date.__set__}:
+                    # a value of the exact type (a date, not a datetime)
+                    setters[name] = plain(field._py_type)
+            return setters
 
         def new(Model, values, setters):
             record = Model(_local_cache=setters['_local_cache'], **caches)
@@ -788,14 +787,15 @@ class Project(
                     setattr(record_values, name, None)
                 else:
                     value = setter(value)
-                    if value is _CONVERT:
+                    if value is convert:
                         setattr(record, name, values[name])
                     else:
                         setattr(record_values, name, value)
             return record
 
-        project_setters = _plain_setters(cls, transaction)
-        borrower_setters = _plain_setters(Borrower, transaction)
+        project_setters = get_setters(cls)
+        borrower_setters = get_setters(Borrower)
+        borrowers = {}
         projects = []
         for values in vlist:
             borrower = values.get('borrower')
@@ -839,10 +839,10 @@ class Project(
         Borrower = pool.get('reguarantee.borrower')
         Log = pool.get('ir.model.log')
         if any(isinstance(p, dict) for p in projects):
-            drafts = iter(cls.new_drafts(
+            built = iter(cls.new_drafts(
                     [p for p in projects if isinstance(p, dict)]))
             projects = [
-                next(drafts) if isinstance(p, dict) else p for p in projects]
+                next(built) if isinstance(p, dict) else p for p in projects]
         cls.check_submission(projects, errors)
         drafts, new = [], []
         for project in projects:
