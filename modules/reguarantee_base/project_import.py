@@ -7,7 +7,6 @@ The rows read by project_import_file, by chunks, are looked up in bulk and
 validated through Project.get_submission_errors, the path of a manual
 submission; the valid ones are then submitted by Project.enter_submitted, as
 the Submit button does."""
-import copy
 import io
 import os
 from collections import defaultdict
@@ -143,10 +142,10 @@ class ImportResult:
 class ImportLookups:
     """The records named by the rows of an import, searched once: by
     institution code, bank name, (institution id, contract number) and
-    borrower ID number (with the new borrowers, unsaved); the base
-    project of each institution, contract and bank (see
-    ProjectImport._get_project); and what the earlier chunks' projects take
-    (the pending of Project.get_submission_errors)"""
+    borrower ID number (with the new borrowers, unsaved); the base values
+    of the projects of each institution, contract and bank (see
+    ProjectImport._get_base_values); and what the earlier chunks' projects
+    take (the pending of Project.get_submission_errors)"""
 
     def __init__(self, institution=None):
         self.institution = institution
@@ -155,7 +154,7 @@ class ImportLookups:
         self.contract_numbers = set()
         self.contracts = {}
         self.borrowers = {}
-        self.base_projects = {}
+        self.base_values = {}
         self.pending = {}
 
 
@@ -384,7 +383,7 @@ class ProjectImport(Wizard):
         # The text of the message, formatted for each row as gettext does
         row_label = gettext('reguarantee_base.msg_project_import_row')
 
-        projects, numbers = [], []
+        vlist, numbers = [], []
         for number, _, record, _ in chunk:
             code = record['institution']
             if code:
@@ -420,26 +419,39 @@ class ProjectImport(Wizard):
                         institution=project_institution.rec_name)
             if number in result.errors:
                 continue
+            # a new borrower is the dictionary of its values until
+            # Project.new_drafts builds it, for the rows of the chunk
             borrower = lookups.borrowers.get(record['id_number'])
+            if isinstance(borrower, dict):
+                kind = borrower['kind']
+            else:
+                kind = borrower.kind if borrower else None
             if (borrower and record['borrower_kind']
-                    and borrower.kind != record['borrower_kind']):
+                    and kind != record['borrower_kind']):
+                if isinstance(borrower, dict):
+                    borrower = Borrower(**borrower)
                 error(number, 'borrower_kind',
                     'msg_project_import_borrower_registered_kind',
                     id_number=borrower.id_number, kind=borrower.kind_string)
                 continue
             if not borrower:
-                borrower = lookups.borrowers[record['id_number']] = Borrower(
-                    **cls._get_borrower_values(record))
+                borrower = lookups.borrowers[record['id_number']] = (
+                    cls._get_borrower_values(record))
             base_key = (project_institution.id, contract, bank)
-            base = lookups.base_projects.get(base_key)
+            base = lookups.base_values.get(base_key)
             if base is None:
-                base = lookups.base_projects[base_key] = (
-                    cls._get_base_project(
+                base = lookups.base_values[base_key] = (
+                    cls._get_base_values(
                         project_institution, contract, bank, currency))
-            project = cls._get_project(record, base, borrower)
-            project.rec_name = row_label % {'row': number}
-            projects.append(project)
+            values = cls._get_project_values(record, base, borrower)
+            values['rec_name'] = row_label % {'row': number}
+            vlist.append(values)
             numbers.append(number)
+        projects = Project.new_drafts(vlist)
+        for project in projects:
+            borrower = project.borrower
+            if borrower.id is None:
+                lookups.borrowers[borrower.id_number] = borrower
 
         # the duplicates of the earlier chunks' rows are found through
         # lookups.pending
@@ -524,37 +536,42 @@ class ProjectImport(Wizard):
             }
 
     @classmethod
-    def _get_base_project(cls, institution, contract, bank, currency):
-        """Return an unsaved draft project with the values of the rows of
-        the institution, contract and bank"""
-        pool = Pool()
-        Project = pool.get('reguarantee.project')
-        return Project(
-            company=institution.company,
-            institution=institution,
-            contract=contract,
-            bank=bank,
-            product=None,
-            reguaranteed_amount=None,
-            currency=currency,
-            state='draft')
+    def _get_base_values(cls, institution, contract, bank, currency):
+        """Return the values of the draft projects of the rows of the
+        institution, contract and bank (see Project.new_drafts)"""
+        return {
+            'company': institution.company,
+            'institution': institution,
+            'contract': contract,
+            'bank': bank,
+            'product': None,
+            'reguaranteed_amount': None,
+            'currency': currency,
+            'state': 'draft',
+            }
 
     @classmethod
-    def _get_project(cls, record, base, borrower):
-        """Return an unsaved draft project for the row of the borrower (found
-        by the row's identity number), a copy of the base project (copying a
-        record costs less than setting its fields)"""
-        project = copy.copy(base)
-        project.borrower = borrower
-        project.borrower_id_number = record['id_number']
-        project.industry = record['industry'] or borrower.industry
-        project.region = record['region'] or borrower.region
-        project.loan_contract_number = record['loan_contract_number']
-        project.loan_amount = record['loan_amount']
-        project.guarantee_amount = record['guarantee_amount']
-        project.start_date = record['start_date']
-        project.end_date = record['end_date']
-        return project
+    def _get_project_values(cls, record, base, borrower):
+        """Return the values of the draft project of the row (see
+        Project.new_drafts): the base values and those of the row, of the
+        borrower found by the row's identity number (a record) or new (the
+        dictionary of its values)"""
+        if isinstance(borrower, dict):
+            industry, region = borrower['industry'], borrower['region']
+        else:
+            industry, region = borrower.industry, borrower.region
+        return {
+            **base,
+            'borrower': borrower,
+            'borrower_id_number': record['id_number'],
+            'industry': record['industry'] or industry,
+            'region': record['region'] or region,
+            'loan_contract_number': record['loan_contract_number'],
+            'loan_amount': record['loan_amount'],
+            'guarantee_amount': record['guarantee_amount'],
+            'start_date': record['start_date'],
+            'end_date': record['end_date'],
+            }
 
 
 class ProjectImportStart(ModelView):

@@ -12,7 +12,8 @@ from sql import Column, Literal
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.modules.reguarantee_base.model import (
-    NullEmptyTextMixin, WorkflowGuardMixin, count_by, create_in_bulk)
+    NullEmptyTextMixin, WorkflowGuardMixin, count_by, create_in_bulk,
+    sql_formatted)
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice
@@ -244,12 +245,21 @@ class Batch(
         "Return the request body of the batch, or raise with every error"
         pool = Pool()
         Mapping = pool.get('reguarantee.filing.mapping')
-        if not self.records:
+        Project = pool.get('reguarantee.project')
+        Record = pool.get('reguarantee.filing.record')
+        record = Record.__table__()
+        cursor = Transaction().connection.cursor()
+        # the projects alone, in the order of the records: the records'
+        # attributes would load every field of the batch's records
+        cursor.execute(*record.select(
+                record.project, where=record.batch == self.id,
+                order_by=[record.id.asc]))
+        projects = Project.browse([p for p, in cursor])
+        if not projects:
             raise FilingValidationError(gettext(
                     'reguarantee_filing.msg_batch_empty',
                     batch=self.rec_name))
-        rows, errors = Mapping.build_rows(
-            [r.project for r in self.records])
+        rows, errors = Mapping.build_rows(projects)
         errors = [e for project_errors in errors for e in project_errors]
         if errors:
             more = len(errors) - MAX_ERRORS
@@ -434,25 +444,29 @@ class Batch(
             if isinstance(r, dict)}
         missing = gettext('reguarantee_filing.msg_record_no_result')
         records, projects = [], []
-        # the project's number alone is read: the records' attributes would
-        # load every field of the batch's records and projects
-        pending = Record.search_read([
-                ('batch', '=', self.id),
-                ('state', '=', 'pending'),
-                ], fields_names=['project', 'project.number'])
-        for record in pending:
-            project_id = record['project']
-            result = by_number.get(record['project.']['number']) or {}
+        # the project's number alone is read, with one query: the records'
+        # attributes would load every field of the batch's records and
+        # projects
+        record, project = Record.__table__(), Project.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*record.join(
+                project, condition=record.project == project.id).select(
+                record.id, project.id, project.number,
+                where=(record.batch == self.id)
+                & (record.state == 'pending'),
+                order_by=[record.id.asc]))
+        for record_id, project_id, number in cursor.fetchall():
+            result = by_number.get(number) or {}
             if result.get('result') == 'accepted':
                 reference = str(result.get('fundReference') or '')
                 records.append(
-                    (record['id'], 'accepted', None, None, reference))
+                    (record_id, 'accepted', None, None, reference))
                 projects.append((project_id, 'accepted', reference, None))
             else:
                 code = str(result.get('code') or 'NO_RESULT')
                 reason = str(result.get('reason') or missing)
                 records.append(
-                    (record['id'], 'rejected', code, reason, None))
+                    (record_id, 'rejected', code, reason, None))
                 projects.append((
                         project_id, 'rejected', None, f'{code}: {reason}'))
         update_in_bulk(Record, [
@@ -469,18 +483,23 @@ def update_in_bulk(Model, names, rows, **values):
     For the results of a batch: thousands of records each with its own
     values that Model.write would update one by one, of fields of this
     module that no hook watches."""
+    if not rows:
+        return
     transaction = Transaction()
     table = Model.__table__()
     cursor = transaction.connection.cursor()
     names = [*names, *values, 'write_uid', 'write_date']
     fixed = [*values.values(), transaction.user, dt.datetime.now()]
-    formats = [Model._fields[n].sql_format for n in names]
     query, _ = tuple(table.update(
             [Column(table, n) for n in names], [Literal(0)] * len(names),
             where=table.id == 0))
-    cursor.executemany(query, [
-            [f(v) for f, v in zip(formats, [*row[1:], *fixed])] + [row[0]]
-            for row in rows])
+    # column by column, a value formatted only when it is not already of
+    # its SQL type (sql_formatted)
+    count = len(rows)
+    columns = [
+        sql_formatted(Model._fields[n], column) for n, column in zip(
+            names, [*list(zip(*rows))[1:], *([v] * count for v in fixed)])]
+    cursor.executemany(query, zip(*columns, (row[0] for row in rows)))
 
 
 class BatchCreateStart(ModelView):

@@ -4,6 +4,9 @@
 import datetime as dt
 from decimal import Decimal
 
+from sql import Column
+
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, Model, ModelSQL, ModelView, Unique, fields,
@@ -11,9 +14,14 @@ from trytond.model import (
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
+from trytond.transaction import Transaction
 
 from .exceptions import MappingError
 
+#: The types of the fields that Mapping.read_values reads from their column
+COLUMN_TYPES = {
+    'char', 'text', 'selection', 'integer', 'biginteger', 'numeric', 'date',
+    'many2one'}
 TRANSFORMS = [
     ('none', "As Is"),
     ('text', "Text"),
@@ -193,6 +201,83 @@ class Mapping(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
         return converter
 
     @classmethod
+    def read_values(cls, projects, names):
+        """Return the value of each dotted name (read_name) of the projects:
+        a dictionary by project id of the values by name
+
+        A name through stored Many2One fields to a column of the last
+        record is read with the projects by one query per slice, joined to
+        the tables of the path (a filing of thousands of projects read them
+        with Project.read, which instantiates the records of each relation
+        and their rec_name for each project: a quarter of the batches'
+        time).  The rec_name of a relation is read once for each record it
+        names.  Any other name (a Function field, a translated text…) is
+        read by Project.read."""
+        pool = Pool()
+        Project = pool.get('reguarantee.project')
+        table = Project.__table__()
+        tables = {(): table}
+        from_ = table
+        selected, targets, others = [], {}, []
+        for name in names:
+            path = name.split('.')
+            if len(path) > 1 and path[-1] == 'rec_name':
+                path = path[:-1]
+            model, key, column = Project, (), None
+            for index, field_name in enumerate(path):
+                field = model._fields.get(field_name)
+                if (field is None or isinstance(field, fields.Function)
+                        or field._type not in COLUMN_TYPES
+                        or getattr(field, 'translate', False)):
+                    break
+                column = Column(tables[key], field_name)
+                if field._type != 'many2one':
+                    if index < len(path) - 1:
+                        break
+                    continue
+                model = field.get_target()
+                if (not issubclass(model, ModelSQL)
+                        or model._is_table_query()):
+                    break
+                if index == len(path) - 1:
+                    targets[name] = model
+                    continue
+                key += (field_name,)
+                if key not in tables:
+                    tables[key] = model.__table__()
+                    from_ = from_.join(tables[key], 'LEFT',
+                        condition=column == tables[key].id)
+            else:
+                if backend.name == 'sqlite' and name not in targets:
+                    # the type of the column, as ModelSQL.read names it
+                    column = column.as_('%s [%s]' % (
+                            name, field.sql_type().base))
+                selected.append((name, column))
+                continue
+            others.append(name)
+        values = {p.id: {} for p in projects}
+        cursor = Transaction().connection.cursor()
+        for sub_ids in grouped_slice(list(values), backend.MAX_QUERY_PARAMS):
+            sub_ids = list(sub_ids)
+            if selected:
+                cursor.execute(*from_.select(
+                        table.id, *(c for _, c in selected),
+                        where=table.id.in_(sub_ids)))
+                for id_, *row in cursor:
+                    values[id_].update(zip((n for n, _ in selected), row))
+            if others:
+                for data in Project.read(sub_ids, others):
+                    for name in others:
+                        values[data['id']][name] = cls.get_value(data, name)
+        for name, Target in targets.items():
+            ids = {v.get(name) for v in values.values()} - {None}
+            rec_names = {r.id: r.rec_name for r in Target.browse(list(ids))}
+            for project_values in values.values():
+                if project_values.get(name) is not None:
+                    project_values[name] = rec_names[project_values[name]]
+        return values
+
+    @classmethod
     def build_rows(cls, projects):
         """Return the Fund's row of each project and the list of its errors,
         one message per missing or invalid value"""
@@ -201,36 +286,32 @@ class Mapping(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
         mappings = cls.search([])
         codes = {m.id: m.codes for m in mappings if m.transform == 'map'}
         names = {m.id: m.read_name for m in mappings}
-        datas = {}
-        for sub_projects in grouped_slice(projects, 1000):
-            datas.update((d['id'], d) for d in Project.read(
-                    [p.id for p in sub_projects],
-                    ['number', 'rec_name', *set(names.values())]))
+        values = cls.read_values(projects, ['number', *set(names.values())])
         # what each mapping needs, read once: the fields of a record cost a
         # look-up at each access, for each value of thousands of projects
         columns = [(
                 m.fund_name, names[m.id], m.get_converter(codes.get(m.id)),
                 m.required, m.field) for m in mappings]
-        get_value = cls.get_value
         rows, all_errors = [], []
-        for data in (datas[p.id] for p in projects):
-            row, errors = {'projectNo': data['number']}, []
+        for project in projects:
+            data = values[project.id]
+            row, errors = {'projectNo': data.get('number')}, []
             for fund_name, name, converter, required, field in columns:
-                value = get_value(data, name)
+                value = data.get(name)
                 try:
                     value = converter(value)
                 except (ValueError, KeyError, ArithmeticError):
                     errors.append(gettext(
                             'reguarantee_filing.msg_mapping_value_invalid',
-                            project=data['rec_name'], field=field,
-                            fund_name=fund_name, value=value))
+                            project=Project(project.id).rec_name,
+                            field=field, fund_name=fund_name, value=value))
                     continue
                 if value is None:
                     if required:
                         errors.append(gettext(
                                 'reguarantee_filing.msg_mapping_required',
-                                project=data['rec_name'], field=field,
-                                fund_name=fund_name))
+                                project=Project(project.id).rec_name,
+                                field=field, fund_name=fund_name))
                     continue
                 row[fund_name] = value
             rows.append(row)

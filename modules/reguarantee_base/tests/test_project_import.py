@@ -685,41 +685,49 @@ class ImportFileTestCase(unittest.TestCase):
         self.assertEqual(Project.search([], count=True), 0)
         self.assertEqual(Borrower.search([], count=True), 0)
 
+    def create_contract(self, company):
+        """Create an institution, a product, its signed contract and the
+        bank of ROW; return them"""
+        pool = Pool()
+        Contract = pool.get('reguarantee.contract')
+        Institution = pool.get('reguarantee.institution')
+        Party = pool.get('party.party')
+        Product = pool.get('reguarantee.product')
+        institution = Institution(
+            code='HF01', name="HF01", uscc=make_uscc(1), state='active',
+            license_number='L1', license_expiry=dt.date(2099, 1, 1),
+            net_assets=Decimal('100000000'))
+        institution.save()
+        product = Product(
+            code='M', name="M", fee_rate=Decimal('0.01'),
+            share_institution=Decimal('0.65'),
+            share_reguarantor=Decimal('0.35'),
+            start_date=dt.date(2024, 1, 1))
+        product.save()
+        contract, = Contract.create([{
+                    'company': company.id,
+                    'number': 'RC-HF01',
+                    'institution': institution.id,
+                    'products': [('add', [product.id])],
+                    'start_date': dt.date(2025, 1, 1),
+                    'end_date': dt.date(2028, 12, 31),
+                    'state': 'signed',
+                    }])
+        bank = Party(name=ROW[3])
+        bank.save()
+        return institution, product, contract, bank
+
     @with_transaction()
     def test_import_submits(self):
         """Test the import creates the valid rows' projects and new borrowers,
         submitted, numbered, matched and logged as the Submit button does"""
         pool = Pool()
         Borrower = pool.get('reguarantee.borrower')
-        Contract = pool.get('reguarantee.contract')
-        Institution = pool.get('reguarantee.institution')
         Log = pool.get('ir.model.log')
-        Party = pool.get('party.party')
-        Product = pool.get('reguarantee.product')
         ProjectImport = pool.get('reguarantee.project.import', type='wizard')
         company = create_company()
         with set_company(company):
-            institution = Institution(
-                code='HF01', name="HF01", uscc=make_uscc(1), state='active',
-                license_number='L1', license_expiry=dt.date(2099, 1, 1),
-                net_assets=Decimal('100000000'))
-            institution.save()
-            product = Product(
-                code='M', name="M", fee_rate=Decimal('0.01'),
-                share_institution=Decimal('0.65'),
-                share_reguarantor=Decimal('0.35'),
-                start_date=dt.date(2024, 1, 1))
-            product.save()
-            contract, = Contract.create([{
-                        'company': company.id,
-                        'number': 'RC-HF01',
-                        'institution': institution.id,
-                        'products': [('add', [product.id])],
-                        'start_date': dt.date(2025, 1, 1),
-                        'end_date': dt.date(2028, 12, 31),
-                        'state': 'signed',
-                        }])
-            Party(name=ROW[3]).save()
+            institution, product, contract, _ = self.create_contract(company)
             known = Borrower(name="Known", id_number=make_uscc(2))
             known.save()
             start, end = dt.date(2026, 7, 1), dt.date(2027, 7, 1)
@@ -772,6 +780,65 @@ class ImportFileTestCase(unittest.TestCase):
                         for g in logs],
                     [expected])
             self.assertEqual(new.create_date, projects[0].create_date)
+
+    @with_transaction()
+    def test_new_drafts(self):
+        """Test Project.new_drafts builds the projects Project(**values)
+        builds, one new borrower per dictionary, and enter_submitted submits
+        values"""
+        pool = Pool()
+        Borrower = pool.get('reguarantee.borrower')
+        Project = pool.get('reguarantee.project')
+        company = create_company()
+        with set_company(company):
+            institution, product, contract, bank = self.create_contract(
+                company)
+            borrower = {
+                'name': " New ", 'kind': 'enterprise',
+                'id_number': make_uscc(3), 'industry': 'C3311',
+                'region': None}
+            vlist = [{
+                    'company': company, 'institution': institution,
+                    'contract': None, 'bank': bank.id, 'state': 'draft',
+                    'borrower': borrower, 'borrower_id_number': make_uscc(3),
+                    'industry': ' C3311 ', 'region': None,
+                    'loan_contract_number': number,
+                    'loan_amount': Decimal('1000000'),
+                    # of other types: converted as by Field.__set__
+                    'guarantee_amount': 800000,
+                    'start_date': dt.date(2026, 7, 1),
+                    'end_date': '2027-07-01',
+                    'rec_name': "Row %s" % number,
+                    } for number in ['L1', 'L2']]
+            drafts = Project.new_drafts(vlist)
+            for draft, values in zip(drafts, vlist):
+                expected = Project(**{
+                        **values, 'borrower': Borrower(**borrower)})
+                for name in values:
+                    with self.subTest(name=name):
+                        value = getattr(draft, name)
+                        if name == 'borrower':
+                            value = value._default_values
+                            expected_value = (
+                                expected.borrower._default_values)
+                        else:
+                            expected_value = getattr(expected, name)
+                        self.assertEqual(value, expected_value)
+                        self.assertIs(type(value), type(expected_value))
+                self.assertIsNone(draft.id)
+            self.assertIs(drafts[0].borrower, drafts[1].borrower)
+            self.assertEqual(drafts[0].borrower.name, "New")
+            self.assertEqual(drafts[0].industry, 'C3311')
+            self.assertEqual(drafts[0].end_date, dt.date(2027, 7, 1))
+            self.assertEqual(drafts[0].guarantee_amount, Decimal(800000))
+
+            projects = Project.enter_submitted(vlist)
+            self.assertEqual(
+                [(p.state, p.loan_contract_number, p.product)
+                    for p in projects],
+                [('submitted', 'L1', product), ('submitted', 'L2', product)])
+            new, = Borrower.search([('id_number', '=', make_uscc(3))])
+            self.assertEqual({p.borrower for p in projects}, {new})
 
     @with_transaction()
     def test_template(self):

@@ -125,6 +125,49 @@ class ReguaranteeFilingTestCase(
             self.assertEqual(second.region, '340100')
 
     @with_transaction()
+    def test_mapping_read_values(self):
+        "Test the values the mappings read by SQL are those Project.read gives"
+        pool = Pool()
+        Mapping = pool.get('reguarantee.filing.mapping')
+        Project = pool.get('reguarantee.project')
+        company = create_company()
+        with set_company(company):
+            projects = create_filed_projects(3, company.id)
+            # a project without contract reads as one without
+            with Transaction().set_context(_reguarantee_prevalidated=True):
+                Project.write([projects[1]], {'contract': None})
+            names = [
+                'number', 'institution.code', 'borrower.kind', 'bank.name',
+                'loan_amount', 'start_date', 'region', 'contract.rec_name',
+                'contract.number', 'bank.rec_name', 'product.rec_name',
+                'term_months', 'currency.rec_name', 'borrower.rec_name',
+                'rec_name']
+            values = Mapping.read_values(projects, names)
+            for data in Project.read([p.id for p in projects], names):
+                self.assertEqual(values[data['id']], {
+                        n: Mapping.get_value(data, n) for n in names})
+            self.assertIsNone(values[projects[1].id]['contract.rec_name'])
+            self.assertIsNone(values[projects[1].id]['contract.number'])
+            self.assertEqual(
+                values[projects[0].id]['loan_amount'], Decimal('1000000'))
+            self.assertEqual(
+                values[projects[0].id]['start_date'], projects[0].start_date)
+
+            Mapping.create([{
+                        'field': 'contract.number', 'fund_name': 'contractNo',
+                        'transform': 'text', 'required': True}])
+            rows, errors = Mapping.build_rows(projects)
+            self.assertEqual(
+                [r['projectNo'] for r in rows], [p.number for p in projects])
+            self.assertEqual(rows[0]['loanAmount'], '1000000.00')
+            self.assertEqual(
+                rows[0]['contractNo'], projects[0].contract.number)
+            self.assertEqual(errors[0], [])
+            self.assertEqual(len(errors[1]), 1, errors[1])
+            self.assertIn(projects[1].number, errors[1][0])
+            self.assertIn('contractNo', errors[1][0])
+
+    @with_transaction()
     def test_batch_lifecycle_without_fund(self):
         "Test batching, validation before sending and deletion of drafts"
         pool = Pool()
