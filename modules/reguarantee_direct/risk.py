@@ -21,7 +21,7 @@ from trytond.modules.reguarantee_monitoring.classification import (
     LEVELS, NPL_LEVELS)
 from trytond.modules.reguarantee_risk.configuration import RATE_DIGITS
 from trytond.modules.reguarantee_risk.indicator import (
-    TOP, in_force_where, ratio, to_decimal, units, weight)
+    PAID_STATES, TOP, in_force_where, ratio, to_decimal, units, weight)
 from trytond.modules.reguarantee_risk.snapshot import (
     LEVERAGE_DIGITS, SINGLE_LIMIT, WARNING_PART)
 from trytond.pool import Pool, PoolMeta
@@ -135,6 +135,25 @@ class Snapshot(metaclass=PoolMeta):
     total_top10_rate = _rate(
         "Top 10 Borrowers Rate (Both)",
         "The 10 largest borrowers' balance in both businesses ÷ net assets.")
+    direct_released_amount = _money(
+        "Direct Released",
+        "The balances of the direct guarantees released, normally or by "
+        "compensation.")
+    direct_compensation_amount = _money(
+        "Direct Compensation",
+        "The compensations paid to the banks for the direct guarantees.")
+    direct_compensation_rate = _rate(
+        "Direct Compensation Rate",
+        "The direct compensation ÷ the direct released amounts.")
+    direct_recovered_amount = _money(
+        "Direct Recovered",
+        "The confirmed recoveries of the direct compensations.")
+    direct_recovery_rate = _rate(
+        "Direct Recovery Rate",
+        "The direct recovered amount ÷ the direct compensation.")
+    total_compensation_rate = _rate(
+        "Total Compensation Rate",
+        "The compensations of both businesses ÷ their released amounts.")
     direct_balance_normal = _money(
         "Direct Normal Balance",
         "The balance of the direct guarantees in force classified normal "
@@ -227,6 +246,19 @@ class Snapshot(metaclass=PoolMeta):
         for level in LEVELS:
             result['direct_balance_' + level] = round_(
                 levels.get(level, 0) * unit)
+        released, compensation, recovered = (
+            round_(a * unit) for a in cls._direct_loss_figures(
+                company.id, date, digits))
+        result.update({
+                'direct_released_amount': released,
+                'direct_compensation_amount': compensation,
+                'direct_compensation_rate': ratio(compensation, released),
+                'direct_recovered_amount': recovered,
+                'direct_recovery_rate': ratio(recovered, compensation),
+                'total_compensation_rate': ratio(
+                    values['compensation_amount'] + compensation,
+                    values['released_amount'] + released),
+                })
         result['direct_npl_ratio'] = ratio(
             sum((result['direct_balance_' + level] for level in NPL_LEVELS),
                 Decimal(0)),
@@ -312,6 +344,49 @@ class Snapshot(metaclass=PoolMeta):
             else:
                 letters += balance
         return count, financing_balance, letters, weighted, levels
+
+    @classmethod
+    def _direct_loss_figures(cls, company, date, digits):
+        """Return the balances of the company's direct guarantees released
+        by the date, normally or by a compensation paid, their compensations
+        paid and the recoveries of these confirmed by then, in integers of
+        the smallest unit of the currency of digits"""
+        pool = Pool()
+        Application = pool.get('reguarantee.direct.application')
+        Compensation = pool.get('reguarantee.compensation')
+        Recovery = pool.get('reguarantee.recovery')
+        application = Application.__table__()
+        compensation = Compensation.__table__()
+        recovery = Recovery.__table__()
+        cursor = Transaction().connection.cursor()
+
+        paid = ((compensation.company == company)
+            & compensation.origin.like(Application.__name__ + ',%')
+            & compensation.state.in_(PAID_STATES)
+            & (compensation.payment_date <= date))
+        cursor.execute(*compensation.select(
+                Sum(units(compensation.claim_amount, digits)), where=paid))
+        compensated, = cursor.fetchone()
+        cursor.execute(*recovery.join(compensation,
+                condition=recovery.compensation == compensation.id).select(
+                Sum(units(recovery.reguarantor_amount, digits)),
+                where=paid
+                & (recovery.state == 'confirmed') & (recovery.date <= date)))
+        recovered, = cursor.fetchone()
+        compensated_ids = compensation.select(
+            Compensation.origin.sql_id(compensation.origin, Application),
+            where=paid)
+        released_by_date = (
+            (application.release_date != Null)
+            & (application.release_date <= date))
+        cursor.execute(*application.select(
+                Sum(units(Application.balance_column(application), digits)),
+                where=(application.company == company)
+                & (released_by_date
+                    | application.id.in_(compensated_ids))))
+        released, = cursor.fetchone()
+        return to_decimal(released), to_decimal(compensated), to_decimal(
+            recovered)
 
     @classmethod
     def _total_top(cls, company, date, digits):

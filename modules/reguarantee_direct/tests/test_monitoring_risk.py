@@ -36,6 +36,14 @@ re-guarantee top 1 alone, 900,000, is 3.6 %); top 10 8,000,000, 0.32.
 Classification: re-guarantee normal 1,500,000; direct normal 4,000,000 +
 1,000,000 = 5,000,000, substandard 2,500,000: direct non-performing ratio
 2,500,000 ÷ 7,500,000 = 0.333333, total 2,500,000 ÷ 9,000,000 = 0.277778.
+
+Then (test_snapshot_compensation) d2's borrower defaults: the bank is paid
+600,000 + 12,000 = 612,000 today and 300,000 is recovered.  Released by
+today: d4 800,000 and d2 2,500,000 by compensation, 3,300,000: direct
+compensation rate 612,000 ÷ 3,300,000 = 0.185455, recovery rate 300,000 ÷
+612,000 = 0.490196; no re-guarantee project was released or compensated,
+so the total rate is the direct one.  On 2026-06-30 only d4 was released
+and nothing compensated: rate 0, no recovery rate.
 """
 import datetime as dt
 import unittest
@@ -243,6 +251,59 @@ class DirectMonitoringRiskTestCase(unittest.TestCase):
             self.assertEqual(snapshot.direct_balance, Decimal(7_300_000))
             # B2: 600,000 + 800,000
             self.assertEqual(snapshot.total_top10_amount, Decimal(8_800_000))
+
+    @with_transaction()
+    def test_snapshot_compensation(self):
+        "Test the direct compensation and recovery rates of the snapshot"
+        pool = Pool()
+        Compensation = pool.get('reguarantee.compensation')
+        Date = pool.get('ir.date')
+        Recovery = pool.get('reguarantee.recovery')
+        Snapshot = pool.get('reguarantee.risk.snapshot')
+        company = create_company()
+        with set_company(company):
+            d2 = self.create_portfolio(company)['d2']
+            today = Date.today()
+            compensation = Compensation(
+                origin=d2, principal=Decimal(600_000),
+                interest=Decimal(12_000), default_date=dt.date(2026, 6, 1))
+            compensation.save()
+            Compensation.submit([compensation])
+            Compensation.approve([compensation])
+            Compensation.pay([compensation])
+            recovery = Recovery(
+                compensation=compensation, date=today,
+                amount=Decimal(300_000))
+            recovery.save()
+            Recovery.confirm([recovery])
+
+            def company_snapshot(date):
+                snapshot, = [
+                    Snapshot(s.id) for s in Snapshot.compute(date, [company])
+                    if not s.institution]
+                return snapshot
+
+            snapshot = company_snapshot(today)
+            self.assertEqual(
+                (snapshot.direct_released_amount,
+                    snapshot.direct_compensation_amount,
+                    snapshot.direct_compensation_rate,
+                    snapshot.direct_recovered_amount,
+                    snapshot.direct_recovery_rate,
+                    snapshot.total_compensation_rate),
+                (Decimal(3_300_000), Decimal(612_000), Decimal('0.185455'),
+                    Decimal(300_000), Decimal('0.490196'),
+                    Decimal('0.185455')))
+            # the re-guarantee rates are risk's, without the direct business
+            self.assertIsNone(snapshot.compensation_rate)
+
+            snapshot = company_snapshot(DATE)
+            self.assertEqual(
+                (snapshot.direct_released_amount,
+                    snapshot.direct_compensation_amount,
+                    snapshot.direct_compensation_rate,
+                    snapshot.direct_recovery_rate),
+                (Decimal(800_000), Decimal(0), Decimal(0), None))
 
     @with_transaction()
     def test_plan_in_force(self):
