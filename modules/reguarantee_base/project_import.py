@@ -684,7 +684,13 @@ class ProjectImportErrorLine(ModelView):
 
 
 class ProjectImportTemplate(Report):
+    """The .xlsx template of the import's file; another import's template
+    inherits it with its own columns and sheet name"""
     __name__ = 'reguarantee.project.import.template'
+    #: The ColumnSet of the file (the projects' when None)
+    _columns = None
+    #: The message id of the name of the sheet
+    _sheet = 'reguarantee_base.msg_project_import_template_sheet'
 
     @classmethod
     def execute(cls, ids, data):
@@ -696,4 +702,5 @@ class ProjectImportTemplate(Report):
         cls.check_access(action_report, None, [])
         language = Transaction().language or 'en'
         return (
-            'xlsx', template_file(language), False, action_report.name)
+            'xlsx', template_file(language, cls._columns, sheet=cls._sheet),
+            False, action_report.name)

@@ -22,12 +22,11 @@ from trytond.model import ModelView, fields
 from trytond.modules.reguarantee_base.borrower import is_valid_borrower_id
 from trytond.modules.reguarantee_base.model import create_in_bulk, gc_paused
 from trytond.modules.reguarantee_base.project_import import (
-    ImportResult, ImportResultViewMixin)
+    ImportResult, ImportResultViewMixin, ProjectImportTemplate)
 from trytond.modules.reguarantee_base.project_import_file import (
-    Column, ColumnSet, ReadError, RowChunks, template_file)
+    Column, ColumnSet, ReadError, RowChunks)
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.report import Report
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import (
@@ -440,21 +439,7 @@ class BatchImportResultView(ImportResultViewMixin, ModelView):
     imported = fields.Integer("Imported Guarantees", readonly=True)
 
 
-class BatchImportTemplate(Report):
+class BatchImportTemplate(ProjectImportTemplate):
     __name__ = 'reguarantee.direct.batch.import.template'
-
-    @classmethod
-    def execute(cls, ids, data):
-        pool = Pool()
-        ActionReport = pool.get('ir.action.report')
-        action_report, = ActionReport.search([
-                ('report_name', '=', cls.__name__),
-                ], limit=1)
-        cls.check_access(action_report, None, [])
-        language = Transaction().language or 'en'
-        return (
-            'xlsx',
-            template_file(
-                language, COLUMNS,
-                sheet='reguarantee_direct.msg_batch_import_template_sheet'),
-            False, action_report.name)
+    _columns = COLUMNS
+    _sheet = 'reguarantee_direct.msg_batch_import_template_sheet'
