@@ -358,14 +358,10 @@ class BatchImport(Wizard):
 
     @classmethod
     def _get_borrower_values(cls, record):
-        "Return the values of the new borrower of the row"
-        return {
-            'name': record['borrower_name'],
-            'kind': record['borrower_kind'],
-            'id_number': record['id_number'],
-            'industry': record['industry'],
-            'region': record['region'],
-            }
+        """Return the values of the new borrower of the row: the borrower
+        columns are the project import's"""
+        ProjectImport = Pool().get('reguarantee.project.import', type='wizard')
+        return ProjectImport._get_borrower_values(record)
 
     @classmethod
     def _get_guarantee_values(cls, batch, record):
