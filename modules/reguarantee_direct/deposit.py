@@ -169,8 +169,8 @@ class Deposit(
         for deposit in deposits:
             if not deposit.received_date:
                 deposit.received_date = today
-        cls.save(deposits)
         cls.book(deposits, 'receipt_move')
+        cls.save(deposits)
 
     @classmethod
     @ModelView.button
@@ -222,14 +222,15 @@ class Deposit(
                 deposit.refund_date = today
             if deposit.refund_amount is None:
                 deposit.refund_amount = default_refund(deposit)
-        cls.save(deposits)
         cls.book(deposits, 'settlement_move')
+        cls.save(deposits)
 
     @classmethod
     def book(cls, deposits, field):
         """Post the move of field (receipt_move or settlement_move) of the
-        deposits whose company books them: pressing the deposit's button is
-        what allows it, not access to the moves"""
+        deposits whose company books them and set it on them, unsaved:
+        pressing the deposit's button is what allows it, not access to the
+        moves"""
         pool = Pool()
         Move = pool.get('account.move')
         moves = {}
@@ -242,7 +243,6 @@ class Deposit(
             Move.post(list(moves.values()))
         for deposit, move in moves.items():
             setattr(deposit, field, move)
-        cls.save(list(moves))
 
     def get_booking(self):
         """Return the configuration's journal and the deposit, cash and
