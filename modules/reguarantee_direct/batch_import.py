@@ -196,9 +196,9 @@ class BatchImport(Wizard):
         chunks = RowChunks(
             data, filename, batch.currency.digits, columns=COLUMNS)
         result = BatchImportResult(batch, filename, chunks.headers)
-        # The borrowers by ID number (the new ones unsaved) and the loan
-        # numbers of the file
-        borrowers, loan_numbers = {}, {}
+        # The borrowers by ID number (the new ones unsaved), the values of
+        # the new ones and the loan numbers of the file
+        borrowers, new_borrowers, loan_numbers = {}, {}, {}
         rows = []
         with gc_paused():
             try:
@@ -206,7 +206,8 @@ class BatchImport(Wizard):
                     result.headers = chunks.headers
                     result.read += len(chunk)
                     rows.extend(cls._validate_rows(
-                            batch, result, chunk, borrowers, loan_numbers))
+                            batch, result, chunk, borrowers, new_borrowers,
+                            loan_numbers))
             except ReadError as error:
                 raise BatchError(error.message) from error
             if not result.read:
@@ -220,7 +221,8 @@ class BatchImport(Wizard):
                 result.limit_error = cls._limit_error(batch, result.amount)
             if check or result.errors or result.limit_error:
                 return result
-            result.projects.extend(cls._create_guarantees(batch, rows))
+            result.projects.extend(
+                cls._create_guarantees(batch, rows, new_borrowers))
         return result
 
     @classmethod
@@ -239,9 +241,12 @@ class BatchImport(Wizard):
             limit=format_(batch.limit))
 
     @classmethod
-    def _validate_rows(cls, batch, result, chunk, borrowers, loan_numbers):
+    def _validate_rows(
+            cls, batch, result, chunk, borrowers, new_borrowers,
+            loan_numbers):
         """Validate a chunk of rows of RowChunks, add their errors to result
-        and return (borrower, values of the guarantee) of the valid ones"""
+        and return (borrower, values of the guarantee) of the valid ones; a
+        new borrower's values are kept in new_borrowers by ID number"""
         pool = Pool()
         Application = pool.get('reguarantee.direct.application')
         Borrower = pool.get('reguarantee.borrower')
@@ -308,8 +313,9 @@ class BatchImport(Wizard):
             if number in result.errors:
                 continue
             if not borrower:
+                new_borrowers[id_number] = cls._get_borrower_values(record)
                 borrower = borrowers[id_number] = Borrower(
-                    **cls._get_borrower_values(record))
+                    **new_borrowers[id_number])
             values = cls._get_guarantee_values(batch, record)
             # The eligibility of the product, as for the Investigate button
             application = Application(
@@ -383,29 +389,18 @@ class BatchImport(Wizard):
             }
 
     @classmethod
-    def _create_guarantees(cls, batch, rows):
-        """Create the new borrowers, then the guarantees of the rows in
-        force in the batch"""
+    def _create_guarantees(cls, batch, rows, new_borrowers):
+        """Create the new borrowers of their values by ID number, then the
+        guarantees of the rows in force in the batch"""
         pool = Pool()
         Application = pool.get('reguarantee.direct.application')
         Borrower = pool.get('reguarantee.borrower')
-        new = {}
-        for borrower, _ in rows:
-            if borrower.id is None or borrower.id < 0:
-                new.setdefault(borrower.id_number, borrower)
         created = {}
-        if new:
+        if new_borrowers:
             # Validated row by row above (PrevalidatedMixin)
             with Transaction().set_context(_reguarantee_prevalidated=True):
                 records = create_in_bulk(
-                    Borrower, [
-                        cls._get_borrower_values({
-                                'borrower_name': b.name,
-                                'borrower_kind': b.kind,
-                                'id_number': b.id_number,
-                                'industry': b.industry,
-                                'region': b.region,
-                                }) for b in new.values()])
+                    Borrower, list(new_borrowers.values()))
             created = {b.id_number: b for b in records}
         vlist = []
         for borrower, values in rows:
