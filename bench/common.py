@@ -453,6 +453,15 @@ def server_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
+def process_tree_cpu_seconds(pid):
+    """Return the user + system CPU seconds of the process pid and of its
+    running children (a worker's or a simulator's processes)"""
+    with open(f'/proc/{pid}/task/{pid}/children') as file:
+        children = file.read().split()
+    return server_cpu_seconds(pid) + sum(
+        process_tree_cpu_seconds(int(c)) for c in children)
+
+
 def backend_pid():
     "Return the pid of the PostgreSQL backend of the transaction or None"
     from trytond import backend
@@ -511,3 +520,25 @@ def write_json(path, result):
             json.dump(
                 {**machine(), **result}, file, indent=2, ensure_ascii=False,
                 default=str)
+
+
+# Simulators ---------------------------------------------------------------
+
+def start_simulator(name, folder, config, token):
+    """Start the simulator name (simulators/) on a free port with the
+    config written to folder and return its process and its URL"""
+    port_file = os.path.join(folder, f'{name}.port')
+    config_file = os.path.join(folder, f'{name}.json')
+    with open(config_file, 'w') as fp:
+        json.dump(config, fp)
+    process = subprocess.Popen([
+            sys.executable, '-O', '-m', 'simulators', name, '--port', '0',
+            '--token', token, '--config', config_file,
+            '--port-file', port_file],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if os.path.exists(port_file) and open(port_file).read().strip():
+            break
+        time.sleep(0.1)
+    with open(port_file) as fp:
+        return process, f'http://127.0.0.1:{fp.read().strip()}/'

@@ -54,30 +54,8 @@ def get_parser():
 
 
 def start_simulator(folder, delay):
-    port_file = os.path.join(folder, 'fund.port')
-    config = os.path.join(folder, 'fund.json')
-    with open(config, 'w') as fp:
-        json.dump({'options': {
-                    'processing_delay': delay,
-                    'max_batch_size': 5000}}, fp)
-    process = subprocess.Popen([
-            sys.executable, '-O', '-m', 'simulators', 'fund', '--port', '0',
-            '--token', TOKEN, '--config', config, '--port-file', port_file],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if os.path.exists(port_file) and open(port_file).read().strip():
-            break
-        time.sleep(0.1)
-    with open(port_file) as fp:
-        return process, f'http://127.0.0.1:{fp.read().strip()}/'
-
-
-def cpu_seconds(pid):
-    "User + system CPU seconds of the process pid and of its children"
-    with open(f'/proc/{pid}/task/{pid}/children') as fp:
-        children = fp.read().split()
-    return common.server_cpu_seconds(pid) + sum(
-        cpu_seconds(int(c)) for c in children)
+    return common.start_simulator('fund', folder, {'options': {
+                'processing_delay': delay, 'max_batch_size': 5000}}, TOKEN)
 
 
 def setup(count, url, batch_size):
@@ -152,17 +130,17 @@ def main(argv=None):
         if options.worker:
             worker = start_worker(DATABASE)
             time.sleep(3)  # its pool is loaded before the clock starts
-        simulator_cpu = cpu_seconds(simulator.pid)
-        worker_cpu = cpu_seconds(worker.pid) if worker else 0
+        tree_cpu = common.process_tree_cpu_seconds
+        simulator_cpu = tree_cpu(simulator.pid)
+        worker_cpu = tree_cpu(worker.pid) if worker else 0
         cpu, wall = time.process_time(), time.perf_counter()
         batches = send(company_id)
         batch_seconds = time.perf_counter() - wall
         settle(DATABASE, worker, timeout=600)
         wall = time.perf_counter() - wall
         cpu = time.process_time() - cpu
-        worker_cpu = (
-            cpu_seconds(worker.pid) - worker_cpu if worker else 0)
-        simulator_cpu = cpu_seconds(simulator.pid) - simulator_cpu
+        worker_cpu = tree_cpu(worker.pid) - worker_cpu if worker else 0
+        simulator_cpu = tree_cpu(simulator.pid) - simulator_cpu
         result = {
             'backend': backend,
             'projects': options.projects,

@@ -36,6 +36,8 @@ import tempfile
 import time
 from decimal import Decimal
 
+import common
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATABASE = 'bench_credit'
 TOKEN = 'bench-token'
@@ -57,33 +59,11 @@ def get_parser():
 
 
 def start_simulator(folder, quota):
-    port_file = os.path.join(folder, 'credit.port')
-    config = os.path.join(folder, 'credit.json')
-    with open(config, 'w') as fp:
-        json.dump({
-                'options': {'daily_quota': quota},
-                'faults': {'seed': 1, 'faults': [{
-                            'mode': 'latency', 'delay': 0.05,
-                            'jitter': 0.15}]},
-                }, fp)
-    process = subprocess.Popen([
-            sys.executable, '-O', '-m', 'simulators', 'credit', '--port',
-            '0', '--token', TOKEN, '--config', config, '--port-file',
-            port_file],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if os.path.exists(port_file) and open(port_file).read().strip():
-            break
-        time.sleep(0.1)
-    with open(port_file) as fp:
-        return process, f'http://127.0.0.1:{fp.read().strip()}/'
-
-
-def cpu_seconds(pid):
-    "User + system CPU seconds of the process pid"
-    with open(f'/proc/{pid}/stat') as fp:
-        fields = fp.read().rsplit(')', 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+    return common.start_simulator('credit', folder, {
+            'options': {'daily_quota': quota},
+            'faults': {'seed': 1, 'faults': [{
+                        'mode': 'latency', 'delay': 0.05, 'jitter': 0.15}]},
+            }, TOKEN)
 
 
 def setup(url, options):
@@ -203,15 +183,15 @@ def main(argv=None):
             'latency': '50-200 ms',
             }
         for name in ['cold', 'cached']:
-            simulator_cpu = cpu_seconds(simulator.pid)
+            simulator_cpu = common.server_cpu_seconds(simulator.pid)
             cpu, wall = time.process_time(), time.perf_counter()
             screening_id, timings = run(
                 company_id, institution_id, applications)
             result[name] = {
                 'wall_seconds': round(time.perf_counter() - wall, 2),
                 'cpu_seconds': round(time.process_time() - cpu, 2),
-                'simulator_cpu_seconds': round(
-                    cpu_seconds(simulator.pid) - simulator_cpu, 2),
+                'simulator_cpu_seconds': round(common.server_cpu_seconds(
+                            simulator.pid) - simulator_cpu, 2),
                 **timings,
                 **results(screening_id),
                 }
