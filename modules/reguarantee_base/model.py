@@ -158,12 +158,14 @@ class WorkflowGuardMixin:
     read-only for the record as stored.  Only the buttons and the server,
     which write without access checks, change them: sao hides them, but a
     client speaking trytond's protocol would otherwise skip the approvals.
-    A record is created in its first state, unless the server validated
-    it as its button would under _reguarantee_prevalidated (the project
-    import creates the projects submitted, see PrevalidatedMixin).  The
-    rules are read from the fields of the complete class, so that a module
-    relaxing or adding read-only states (e.g. reguarantee_filing) is
-    followed."""
+    A record is created in its first state and without values for the
+    fields always read-only (numbers, moves, amounts computed by the
+    server), unless the server validated it as its button would under
+    _reguarantee_prevalidated (the project import creates the projects
+    submitted, see PrevalidatedMixin); a copy takes them from the record
+    copied, not from the client.  The rules are read from the fields of
+    the complete class, so that a module relaxing or adding read-only
+    states (e.g. reguarantee_filing) is followed."""
     __slots__ = ()
     #: the exception raised, a module may use its own
     _modification_error = ModificationError
@@ -183,6 +185,49 @@ class WorkflowGuardMixin:
                 cls._readonly_fields[name] = encoder.encode(readonly)
             elif readonly:
                 cls._readonly_fields[name] = True
+        # the fields the clients never send (sao and proteus skip those
+        # declared read-only), the state has its own message
+        cls._readonly_create_fields = {
+            n for n, f in cls._fields.items()
+            if f.readonly and not isinstance(f, fields.Function)
+            } - {cls._guarded_state()}
+
+    @classmethod
+    def _before_create(cls, vlist):
+        # Tryton gives check_modification no values on create: they are
+        # checked where ModelStorage checks the access to their fields
+        transaction = Transaction()
+        if (transaction.user and transaction.check_access
+                and not transaction.context.get('_reguarantee_prevalidated')
+                and not transaction.context.get('_reguarantee_copy')):
+            for values in vlist:
+                cls.check_readonly_create(values)
+        return super()._before_create(vlist)
+
+    @classmethod
+    def copy(cls, records, default=None):
+        transaction = Transaction()
+        if transaction.user and transaction.check_access and default:
+            cls.check_readonly_create({
+                    k: v for k, v in default.items() if not callable(v)})
+        with transaction.set_context(_reguarantee_copy=True):
+            return super().copy(records, default=default)
+
+    @classmethod
+    def check_readonly_create(cls, values):
+        """Raise if values of a new record set a field always read-only
+
+        An empty value or the field's default is what the server would
+        store anyway."""
+        for name in sorted(values.keys() & cls._readonly_create_fields):
+            value = values[name]
+            if value is None or value == '' or value == []:
+                continue
+            if name in cls._defaults and value == cls._defaults[name]():
+                continue
+            raise cls._modification_error(gettext(
+                    'reguarantee_base.msg_create_readonly',
+                    **cls.__names__(name)))
 
     @classmethod
     def _guarded_state(cls):

@@ -127,6 +127,28 @@ class WorkflowGuardTestMixin:
                             self.assertGuarded(Model, 'delete', [record])
 
     @with_transaction()
+    def test_workflow_models_readonly_create(self):
+        """Test the workflow models refuse external creates giving a value to
+        a field always read-only, and accept its empty or default value"""
+        for Model in workflow_models():
+            for name in sorted(Model._readonly_create_fields):
+                field = Model._fields[name]
+                value = self._changed_value(field, None)
+                if value is None:
+                    continue
+                if name in Model._defaults:
+                    default = Model._defaults[name]()
+                    Model.check_readonly_create({name: default})
+                    if value == default:
+                        continue
+                with self.subTest(model=Model.__name__, field=name):
+                    Model.check_readonly_create({name: None})
+                    with self.assertRaises(Model._modification_error) as cm:
+                        Model.check_readonly_create({name: value})
+                    self.assertIn(
+                        Model.__names__(name)['field'], cm.exception.message)
+
+    @with_transaction()
     def test_workflow_relations_guarded(self):
         """Test the relation tables of the read-only Many2Many fields of the
         workflow models are guarded"""

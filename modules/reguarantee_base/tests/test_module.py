@@ -435,6 +435,32 @@ class ReguaranteeBaseTestCase(
                             'end_date': filed.end_date,
                             'state': 'filed',
                             }])
+            # nor with the values the server fills, nor copied with them
+            for values in [
+                    {'number': 'P-HACK'},
+                    {'reguaranteed_amount': Decimal(0)},
+                    {'product': product.id},
+                    ]:
+                with self.subTest(create=values), rpc():
+                    with self.assertRaises(ModificationError) as cm:
+                        Project.create([{
+                                    'company': company.id,
+                                    'institution': filed.institution.id,
+                                    'borrower': filed.borrower.id,
+                                    'bank': filed.bank.id,
+                                    'loan_contract_number': 'L-NEW',
+                                    'loan_amount': Decimal(1000),
+                                    'guarantee_amount': Decimal(1000),
+                                    'start_date': filed.start_date,
+                                    'end_date': filed.end_date,
+                                    **values,
+                                    }])
+                    name, = values
+                    self.assertIn(
+                        Project.__names__(name)['field'], cm.exception.message)
+                with self.subTest(copy=values), rpc():
+                    with self.assertRaises(ModificationError):
+                        Project.copy([filed], default=values)
 
             with rpc():
                 Project.write([draft], {'loan_amount': Decimal(2000)})

@@ -307,10 +307,19 @@ class ReguaranteeMonitoringTestCase(
                     change, = Change.create([{
                                 'project': a2.id, 'to_level': to_level,
                                 'reason': reason,
-                                # the client's from level is not kept
-                                'from_level': 'loss',
                                 }])
                 return Change(change.id)
+
+            # the from level is the project's, a client cannot give it
+            with Transaction().set_user(business.id), check_access():
+                with self.assertRaises(Change._modification_error) as cm:
+                    Change.create([{
+                                'project': a2.id, 'to_level': 'doubtful',
+                                'reason': "Forged.", 'from_level': 'loss',
+                                }])
+                self.assertIn(
+                    Change.__names__('from_level')['field'],
+                    cm.exception.message)
 
             # normal → special mention, proposed by business
             first = propose('special_mention', "Late interest payments.")
