@@ -13,6 +13,7 @@ import logging
 
 from trytond.i18n import gettext
 from trytond.model import fields
+from trytond.pyson import Eval, If
 from trytond.transaction import Transaction
 
 from .exceptions import ExchangeLogAccessError
@@ -62,11 +63,27 @@ class ExchangeLogMixin:
     response_body = fields.Text("Response", readonly=True)
     error = fields.Text("Error", readonly=True)
     duration = fields.Float("Duration (ms)", digits=(16, 1), readonly=True)
+    outcome = fields.Selection([
+            ('success', "Success"),
+            ('transient', "Transient Failure"),
+            ('final', "Final Failure"),
+            ], "Outcome", required=True, readonly=True)
 
     @classmethod
     def __setup__(cls):
         super().__setup__()
         cls._order = [('date', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def view_attributes(cls):
+        return super().view_attributes() + [
+            ('/tree', 'visual',
+                If(Eval('outcome') == 'final', 'danger',
+                    If(Eval('outcome') == 'transient', 'warning', ''))),
+            ]
+
+    def get_rec_name(self, name):
+        return f'{self.method} {self.url} {self.status_code or ""}'
 
     @classmethod
     def check_modification(cls, mode, logs, values=None, external=False):

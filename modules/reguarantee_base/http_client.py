@@ -59,6 +59,7 @@ class Answer:
             'response_body': self.response_body,
             'error': self.error,
             'duration': self.duration,
+            'outcome': self.outcome,
             }
 
 

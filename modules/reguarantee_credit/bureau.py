@@ -9,7 +9,6 @@ from trytond.modules.reguarantee_base.configuration import get_secret
 from trytond.modules.reguarantee_base.exchange import ExchangeLogMixin
 from trytond.modules.reguarantee_base.http_client import retry_delay
 from trytond.pool import Pool
-from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import CreditConfigurationError
@@ -116,11 +115,6 @@ class BureauExchange(ExchangeLogMixin, ModelSQL, ModelView):
             ('submit', "Submission"),
             ('feedback', "Feedback"),
             ], "Kind", required=True, readonly=True)
-    outcome = fields.Selection([
-            ('success', "Success"),
-            ('transient', "Transient Failure"),
-            ('final', "Final Failure"),
-            ], "Outcome", required=True, readonly=True)
 
     @classmethod
     def __setup__(cls):
@@ -130,17 +124,6 @@ class BureauExchange(ExchangeLogMixin, ModelSQL, ModelView):
                 Index(t, (t.file, Index.Range())),
                 Index(t, (t.report, Index.Range())),
                 })
-
-    @classmethod
-    def view_attributes(cls):
-        return super().view_attributes() + [
-            ('/tree', 'visual',
-                If(Eval('outcome') == 'final', 'danger',
-                    If(Eval('outcome') == 'transient', 'warning', ''))),
-            ]
-
-    def get_rec_name(self, name):
-        return f'{self.method} {self.url} {self.status_code or ""}'
 
     @classmethod
     def log_apart(cls, values):

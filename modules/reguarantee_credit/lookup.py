@@ -631,7 +631,6 @@ class Request(PrevalidatedMixin, ModelSQL, ModelView):
                 **Exchange.get_exchange_values(answer),
                 'provider': provider.id,
                 'request': request.id,
-                'outcome': answer.outcome,
                 } for request, answer in zip(requests, answers)]
         # SQLite has one connection: there the log commits the current
         # transaction too, which has written nothing yet (see send)
@@ -735,28 +734,12 @@ class Exchange(ExchangeLogMixin, ModelSQL, ModelView):
     request = fields.Many2One(
         'reguarantee.credit.request', "Request", readonly=True,
         ondelete='RESTRICT')
-    outcome = fields.Selection([
-            ('success', "Success"),
-            ('transient', "Transient Failure"),
-            ('final', "Final Failure"),
-            ], "Outcome", required=True, readonly=True)
 
     @classmethod
     def __setup__(cls):
         super().__setup__()
         t = cls.__table__()
         cls._sql_indexes.add(Index(t, (t.request, Index.Range())))
-
-    @classmethod
-    def view_attributes(cls):
-        return super().view_attributes() + [
-            ('/tree', 'visual',
-                If(Eval('outcome') == 'final', 'danger',
-                    If(Eval('outcome') == 'transient', 'warning', ''))),
-            ]
-
-    def get_rec_name(self, name):
-        return f'{self.method} {self.url} {self.status_code or ""}'
 
 
 class RiskSignal(metaclass=PoolMeta):

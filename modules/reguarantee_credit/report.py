@@ -1206,7 +1206,6 @@ class ReportFile(NullEmptyTextMixin, ModelSQL, ModelView):
                 'report': self.report.id,
                 'file': self.id,
                 'kind': kind,
-                'outcome': answer.outcome,
                 })
 
     def _schedule(self, seconds):

@@ -385,7 +385,7 @@ class Batch(
         pool = Pool()
         Exchange = pool.get('reguarantee.filing.exchange')
         Exchange.log_exchange(
-            answer, batch=self.id, kind=kind, outcome=answer.outcome)
+            answer, batch=self.id, kind=kind)
 
     def _failed(self, answer, configuration):
         "Schedule a retry after a transient failure, or fail the batch"

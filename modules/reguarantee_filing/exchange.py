@@ -15,11 +15,6 @@ class Exchange(ExchangeLogMixin, ModelSQL, ModelView):
             ('submit', "Submission"),
             ('poll', "Results"),
             ], "Kind", required=True, readonly=True)
-    outcome = fields.Selection([
-            ('success', "Success"),
-            ('transient', "Transient Failure"),
-            ('final', "Final Failure"),
-            ], "Outcome", required=True, readonly=True)
 
     @classmethod
     def __setup__(cls):

@@ -313,6 +313,7 @@ class CMSTestCase(unittest.TestCase):
         with set_company(company):
             institution = self.create_institution(company)
             answer = Answer('PUT', 'http://cms.example.com/api')
+            answer.outcome = 'transient'
             by_user = Log.add(institution, 'push', answer, 'retry')
             with Transaction().set_user(0):
                 by_cron = Log.add(institution, 'push', answer, 'success')
