@@ -48,24 +48,9 @@ class ReportRecord(metaclass=PoolMeta):
     @classmethod
     @ModelView.button
     def update_from_origin(cls, records):
-        by_report = {}
-        for record in records:
-            if (record.state == 'rejected'
-                    and record.origin.__name__
-                    == 'reguarantee.direct.application'):
-                by_report.setdefault(record.report, []).append(record)
-        for report, report_records in by_report.items():
-            events = [(
-                    r.origin.id, r.kind, r.event_date,
-                    {'classification': r.classification}
-                    if r.kind == 'classification' else {})
-                for r in report_records]
-            values = cls.values_from_applications(report, events)
-            for record, record_values in zip(report_records, values):
-                record_values.pop('origin')
-                record_values.pop('kind')
-                for name, value in record_values.items():
-                    setattr(record, name, value)
+        cls.set_values_from_origin(
+            records, 'reguarantee.direct.application',
+            cls.values_from_applications)
         # saves all the records and marks them corrected
         super().update_from_origin(records)
 

@@ -836,9 +836,18 @@ class ReportRecord(
         """Compute again the values of the rejected records from their
         account, once its data is corrected"""
         records = [r for r in records if r.state == 'rejected']
+        cls.set_values_from_origin(
+            records, 'reguarantee.project', cls.values_from_projects)
+        cls.save(records)
+        cls.mark_corrected(records)
+
+    @classmethod
+    def set_values_from_origin(cls, records, model, values_from):
+        """Set the values of the rejected records whose origin is of model
+        from values_from(report, events), as when they were reported"""
         by_report = defaultdict(list)
         for record in records:
-            if record.origin.__name__ == 'reguarantee.project':
+            if record.state == 'rejected' and record.origin.__name__ == model:
                 by_report[record.report].append(record)
         for report, report_records in by_report.items():
             events = [(
@@ -846,14 +855,12 @@ class ReportRecord(
                     {'classification': r.classification}
                     if r.kind == 'classification' else {})
                 for r in report_records]
-            values = cls.values_from_projects(report, events)
+            values = values_from(report, events)
             for record, record_values in zip(report_records, values):
                 record_values.pop('origin')
                 record_values.pop('kind')
                 for name, value in record_values.items():
                     setattr(record, name, value)
-        cls.save(records)
-        cls.mark_corrected(records)
 
     @classmethod
     def get_compensated(cls, report, model, ids):
