@@ -4,29 +4,18 @@
 """The answers kept for the Idempotency-Key of the REST API (the HTTP side
 is tested by tests/test_api.py against a live trytond)"""
 import datetime as dt
-import unittest
 from decimal import Decimal
 
 from trytond.modules.reguarantee_api.api import APIError, _check_row
+from trytond.modules.reguarantee_base.tests.tools import ModulesTestCase
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 
-class APIRequestTestCase(unittest.TestCase):
+class APIRequestTestCase(ModulesTestCase):
     "Test the answers of the REST API kept by idempotency key"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_module('reguarantee_api')
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
+    modules = ['reguarantee_api']
 
     @with_transaction()
     def test_answer_once(self):

@@ -27,10 +27,10 @@ from trytond.modules.reguarantee_base.project_import_cli import (
 from trytond.modules.reguarantee_base.project_import_file import (
     COLUMNS, BadCell, ReadError, RowChunks, SheetReader, column_string,
     convert_row, read_rows, template_file)
-from trytond.modules.reguarantee_base.tests.tools import make_uscc
+from trytond.modules.reguarantee_base.tests.tools import (
+    ModulesTestCase, make_uscc)
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+from trytond.tests.test_tryton import with_transaction
 from trytond.tools import file_open
 from trytond.transaction import Transaction
 
@@ -638,19 +638,8 @@ class ReaderTestCase(unittest.TestCase):
                 ['p.xlsx', '-d', 'db', '--skip-warnings']).skip_warnings)
 
 
-class ImportFileTestCase(unittest.TestCase):
+class ImportFileTestCase(ModulesTestCase):
     "Test the import of files into a database"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_module('reguarantee_base')
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
 
     @with_transaction()
     def test_bad_files_import_nothing(self):

@@ -2,34 +2,22 @@
 # at the top level of this repository contains the full copyright notices and
 # license terms.
 import datetime as dt
-import unittest
 from decimal import Decimal
 
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import create_company, set_company
-from trytond.modules.reguarantee_base.tests.tools import make_uscc
+from trytond.modules.reguarantee_base.tests.tools import (
+    ModulesTestCase, make_uscc)
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction, check_access
 
 JANUARY = dt.date(2026, 1, 1)
 FEBRUARY = dt.date(2026, 2, 1)
 
 
-class ProjectMonthTestCase(unittest.TestCase):
+class ProjectMonthTestCase(ModulesTestCase):
     "Test the projects by month"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_module('reguarantee_base')
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
 
     def create_projects(self):
         "Create projects of two institutions over January and February 2026"

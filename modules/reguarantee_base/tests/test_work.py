@@ -2,17 +2,16 @@
 # at the top level of this repository contains the full copyright notices and
 # license terms.
 import datetime as dt
-import unittest
 from decimal import Decimal
 
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.reguarantee_base.exceptions import WorkDomainError
-from trytond.modules.reguarantee_base.tests.tools import make_uscc
+from trytond.modules.reguarantee_base.tests.tools import (
+    ModulesTestCase, make_uscc)
 from trytond.pool import Pool
 from trytond.pyson import Date, PYSONDecoder, PYSONEncoder
-from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction, check_access
 
 ROLES = {
@@ -26,19 +25,8 @@ ROLES = {
     }
 
 
-class WorkTestCase(unittest.TestCase):
+class WorkTestCase(ModulesTestCase):
     "Test the work waiting for each user (the start page)"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_module('reguarantee_base')
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
 
     def create_data(self, company):
         """Create a user per role, two institutions and projects in every

@@ -3,11 +3,13 @@
 # license terms.
 "Helpers for the tests of the re-guarantee modules"
 import os
+import unittest
 
 from proteus import Model
 from proteus.config import get_config
 from trytond import config
 from trytond.modules.reguarantee_base.identity import uscc_check_character
+from trytond.tests.test_tryton import activate_module, drop_db
 from trytond.tests.tools import set_user
 
 __all__ = ['GROUPS', 'make_uscc', 'create_user', 'onboard', 'set_secret']
@@ -75,3 +77,22 @@ def onboard(institution, business, approvers, config=None):
         Institution(institution.id).click('approve')
     set_user(user, config)
     institution.reload()
+
+
+class ModulesTestCase(unittest.TestCase):
+    """Tests on a database of their own where the modules are activated
+
+    A module's ModuleTestCase runs Tryton's checks of the module too; this
+    runs only the tests of one subject."""
+    modules = ['reguarantee_base']
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_module(cls.modules)
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        drop_db()

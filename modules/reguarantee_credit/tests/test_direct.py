@@ -29,35 +29,24 @@ recovers 53,000 today (one balance record, recovered 53,000), then the last
 recovery).
 """
 import datetime as dt
-import unittest
 from decimal import Decimal
 
 from trytond.modules.company.tests import create_company, set_company
-from trytond.modules.reguarantee_base.tests.tools import make_uscc, set_secret
+from trytond.modules.reguarantee_base.tests.tools import (
+    ModulesTestCase, make_uscc, set_secret)
 from trytond.modules.reguarantee_credit import bureau_format
 from trytond.modules.reguarantee_credit.tests.tools import create_provider
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+from trytond.tests.test_tryton import with_transaction
 
 TODAY = dt.date.today()
 MONTH = TODAY.replace(day=1)
 LAST_MONTH = (MONTH - dt.timedelta(days=1)).replace(day=1)
 
 
-class CreditDirectTestCase(unittest.TestCase):
+class CreditDirectTestCase(ModulesTestCase):
     "Test the credit-bureau records and look-ups of direct guarantees"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_module(['reguarantee_credit', 'reguarantee_direct'])
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
+    modules = ['reguarantee_credit', 'reguarantee_direct']
 
     def _applications(self, company):
         "Create the direct guarantees of the module docstring"

@@ -14,7 +14,6 @@ remaining), a file of 3 loans of 150,000 (450,000.00) would make
 2026-03-15 maturing on 2027-03-14 for 12 months."""
 import datetime as dt
 import io
-import unittest
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -22,29 +21,19 @@ from openpyxl import Workbook
 from trytond.exceptions import UserError
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.reguarantee_base.project_import_file import SheetReader
-from trytond.modules.reguarantee_base.tests.tools import make_uscc
+from trytond.modules.reguarantee_base.tests.tools import (
+    ModulesTestCase, make_uscc)
 from trytond.modules.reguarantee_direct.batch_import import (
     COLUMNS, BatchImport, BatchImportTemplate)
 from trytond.modules.reguarantee_direct.exceptions import BatchError
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction, check_access
 
 
-class DirectBatchTestCase(unittest.TestCase):
+class DirectBatchTestCase(ModulesTestCase):
     "Test the batches of direct guarantees"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_module(['reguarantee_direct'])
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
+    modules = ['reguarantee_direct']
 
     def create_batch(self, company):
         pool = Pool()

@@ -46,33 +46,22 @@ so the total rate is the direct one.  On 2026-06-30 only d4 was released
 and nothing compensated: rate 0, no recovery rate.
 """
 import datetime as dt
-import unittest
 from decimal import Decimal
 
 from trytond.modules.company.tests import create_company, set_company
-from trytond.modules.reguarantee_base.tests.tools import make_uscc
+from trytond.modules.reguarantee_base.tests.tools import (
+    ModulesTestCase, make_uscc)
 from trytond.modules.reguarantee_review.exceptions import ReviewRequiredError
 from trytond.modules.reguarantee_risk.tests.portfolio import resident_id
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+from trytond.tests.test_tryton import with_transaction
 
 DATE = dt.date(2026, 6, 30)
 
 
-class DirectMonitoringRiskTestCase(unittest.TestCase):
+class DirectMonitoringRiskTestCase(ModulesTestCase):
     "Test the direct guarantees in post-guarantee management and risk"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_module(['reguarantee_direct'])
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
+    modules = ['reguarantee_direct']
 
     def create_direct_product(self, company):
         pool = Pool()
