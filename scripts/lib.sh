@@ -1,7 +1,7 @@
 # Shared helpers for the scripts in this folder; source it, do not run it.
 #   . "$(dirname "$0")/lib.sh"
-# Sets ROOT (the repository root) and defines log/die/need_root_for and
-# apt_install.
+# Sets ROOT (the repository root) and defines log/die/need_root_for,
+# apt_install, as_owner and python_bin.
 
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 export ROOT
@@ -43,4 +43,23 @@ with socket.socket() as s:
     s.bind(('127.0.0.1', 0))
     print(s.getsockname()[1])
 EOF
+}
+
+# as_owner CMD...: run CMD as the PostgreSQL cluster owner (postgres when
+# root).
+as_owner() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# python_bin: the project's Python (.venv) or the system's.
+python_bin() {
+    if [ -x "$ROOT/.venv/bin/python" ]; then
+        echo "$ROOT/.venv/bin/python"
+    else
+        echo python3
+    fi
 }

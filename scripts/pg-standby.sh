@@ -46,22 +46,6 @@ SLOT=reguarantee_standby
 MARKER=.reguarantee-throwaway-cluster
 PG=$ROOT/scripts/pg.sh
 
-as_owner() {
-    if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$@"
-    else
-        "$@"
-    fi
-}
-
-python_bin() {
-    if [ -x "$ROOT/.venv/bin/python" ]; then
-        echo "$ROOT/.venv/bin/python"
-    else
-        echo python3
-    fi
-}
-
 # cluster DIR: check DIR is a throwaway cluster; set BINDIR and PORT
 cluster() {
     local dir=${1:?a cluster folder is required}

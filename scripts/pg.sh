@@ -44,23 +44,6 @@ find_bindir() {
     fi
 }
 
-# as_owner CMD...: run CMD as the cluster owner (postgres when root).
-as_owner() {
-    if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$@"
-    else
-        "$@"
-    fi
-}
-
-python_bin() {
-    if [ -x "$ROOT/.venv/bin/python" ]; then
-        echo "$ROOT/.venv/bin/python"
-    else
-        echo python3
-    fi
-}
-
 start() {
     local bindir dir port
     bindir=$(find_bindir)
