@@ -21,7 +21,7 @@ from trytond.wizard import (
     Button, StateAction, StateTransition, StateView, Wizard)
 
 from .exceptions import BillError, FeeModificationError
-from .fee_run import last_month
+from .fee_run import LastMonthStartMixin
 from .invoice import new_customer_invoice, new_invoice_line, post_new_invoices
 
 _states = {
@@ -428,30 +428,15 @@ class BillCreate(Wizard):
         return action, {'res_id': [b.id for b in self.done.bills]}
 
 
-class BillCreateStart(ModelView):
+class BillCreateStart(LastMonthStartMixin, ModelView):
     __name__ = 'reguarantee.fee.bill.create.start'
 
-    company = fields.Many2One('company.company', "Company", required=True)
-    period_start = fields.Date("Period Start", required=True)
-    period_end = fields.Date("Period End", required=True)
     institutions = fields.Many2Many(
         'reguarantee.institution', None, None, "Institutions",
         domain=[
             ('company', '=', Eval('company', -1)),
             ],
         help="Leave empty for every institution.")
-
-    @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
-
-    @classmethod
-    def default_period_start(cls):
-        return last_month(Pool().get('ir.date').today())[0]
-
-    @classmethod
-    def default_period_end(cls):
-        return last_month(Pool().get('ir.date').today())[1]
 
 
 class BillCreateDone(ModelView):

@@ -418,6 +418,27 @@ def last_month(date):
     return first, first + relativedelta(day=31)
 
 
+class LastMonthStartMixin:
+    "The start of a wizard on a company's month, last month by default"
+    __slots__ = ()
+
+    company = fields.Many2One('company.company', "Company", required=True)
+    period_start = fields.Date("Period Start", required=True)
+    period_end = fields.Date("Period End", required=True)
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_period_start(cls):
+        return last_month(Pool().get('ir.date').today())[0]
+
+    @classmethod
+    def default_period_end(cls):
+        return last_month(Pool().get('ir.date').today())[1]
+
+
 class FeeRun(Wizard):
     __name__ = 'reguarantee.fee.run'
 
@@ -510,27 +531,13 @@ class FeeRun(Wizard):
             }
 
 
-class FeeRunStart(ModelView):
+class FeeRunStart(LastMonthStartMixin, ModelView):
     __name__ = 'reguarantee.fee.run.start'
 
-    company = fields.Many2One('company.company', "Company", required=True)
-    period_start = fields.Date("Period Start", required=True)
     period_end = fields.Date(
         "Period End", required=True,
         help="Fees of the periods ending on or before this date are "
         "created.")
-
-    @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
-
-    @classmethod
-    def default_period_start(cls):
-        return last_month(Pool().get('ir.date').today())[0]
-
-    @classmethod
-    def default_period_end(cls):
-        return last_month(Pool().get('ir.date').today())[1]
 
 
 class FeeRunDone(ModelView):
