@@ -16,14 +16,12 @@ from sql.aggregate import Count, Sum
 from sql.conditionals import Case, Coalesce
 
 from trytond.model import fields
-from trytond.modules.currency.fields import Monetary
 from trytond.modules.reguarantee_monitoring.classification import (
     LEVELS, NPL_LEVELS)
-from trytond.modules.reguarantee_risk.configuration import RATE_DIGITS
 from trytond.modules.reguarantee_risk.indicator import (
     PAID_STATES, TOP, in_force_where, ratio, to_decimal, units, weight)
 from trytond.modules.reguarantee_risk.snapshot import (
-    LEVERAGE_DIGITS, SINGLE_LIMIT, WARNING_PART)
+    LEVERAGE_DIGITS, SINGLE_LIMIT, WARNING_PART, money_field, rate_field)
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 from trytond.transaction import Transaction
@@ -31,16 +29,6 @@ from trytond.transaction import Transaction
 #: The states of the direct guarantees that may have been in force on a
 #: past date (see Application.in_force_where)
 ACCEPTED_STATES = ['in_force', 'released']
-
-
-def _money(string, help):
-    return Monetary(
-        string, currency='currency', digits='currency', readonly=True,
-        help=help)
-
-
-def _rate(string, help):
-    return fields.Numeric(string, digits=RATE_DIGITS, readonly=True, help=help)
 
 
 class DirectProduct(metaclass=PoolMeta):
@@ -96,108 +84,108 @@ class Snapshot(metaclass=PoolMeta):
         "Direct Guarantees in Force", readonly=True,
         help="The company's direct guarantees in force on the date, "
         "financing and non-financing.")
-    direct_balance = _money(
+    direct_balance = money_field(
         "Direct Guarantee Balance",
         "The loan amounts of the company's direct financing guarantees in "
         "force: its own financing guarantee liability.")
-    direct_letter_balance = _money(
+    direct_letter_balance = money_field(
         "Non-financing Balance",
         "The amounts of the letters of guarantee (bid, performance, advance "
         "payment) in force: outside the financing guarantee liability, "
         "reported beside it.")
-    direct_weighted_balance = _money(
+    direct_weighted_balance = money_field(
         "Direct Weighted Liability",
         "The direct guarantee balance weighted 75 % for the loans of a "
         "small/micro enterprise whose direct guarantee balance (all its "
         "loans together) is under 5 million and of a farmer under 2 "
         "million, 30 % for housing guarantees, 100 % otherwise.")
-    total_balance = _money(
+    total_balance = money_field(
         "Total Balance",
         "The re-guarantee balance and the direct guarantee balance.")
-    total_weighted_balance = _money(
+    total_weighted_balance = money_field(
         "Total Weighted Liability",
         "The weighted liability of the re-guarantees and of the direct "
         "guarantees.")
     total_leverage = fields.Numeric(
         "Total Leverage", digits=LEVERAGE_DIGITS, readonly=True,
         help="The total weighted liability ÷ net assets.")
-    total_top1_amount = _money(
+    total_top1_amount = money_field(
         "Largest Borrower (Both)",
         "The balance of the largest borrower in both businesses: its "
         "re-guaranteed amounts and its direct guarantees.")
-    total_top1_rate = _rate(
+    total_top1_rate = rate_field(
         "Largest Borrower Rate (Both)",
         "The largest borrower's balance in both businesses ÷ net assets "
         "(limit 10 %).")
-    total_top10_amount = _money(
+    total_top10_amount = money_field(
         "Top 10 Borrowers (Both)",
         "The balance of the 10 largest borrowers in both businesses.")
-    total_top10_rate = _rate(
+    total_top10_rate = rate_field(
         "Top 10 Borrowers Rate (Both)",
         "The 10 largest borrowers' balance in both businesses ÷ net assets.")
-    direct_released_amount = _money(
+    direct_released_amount = money_field(
         "Direct Released",
         "The balances of the direct guarantees released, normally or by "
         "compensation.")
-    direct_compensation_amount = _money(
+    direct_compensation_amount = money_field(
         "Direct Compensation",
         "The compensations paid to the banks for the direct guarantees.")
-    direct_compensation_rate = _rate(
+    direct_compensation_rate = rate_field(
         "Direct Compensation Rate",
         "The direct compensation ÷ the direct released amounts.")
-    direct_recovered_amount = _money(
+    direct_recovered_amount = money_field(
         "Direct Recovered",
         "The confirmed recoveries of the direct compensations.")
-    direct_recovery_rate = _rate(
+    direct_recovery_rate = rate_field(
         "Direct Recovery Rate",
         "The direct recovered amount ÷ the direct compensation.")
-    total_compensation_rate = _rate(
+    total_compensation_rate = rate_field(
         "Total Compensation Rate",
         "The compensations of both businesses ÷ their released amounts.")
-    direct_balance_normal = _money(
+    direct_balance_normal = money_field(
         "Direct Normal Balance",
         "The balance of the direct guarantees in force classified normal "
         "(loan amounts and letter amounts).")
-    direct_balance_special_mention = _money(
+    direct_balance_special_mention = money_field(
         "Direct Special Mention Balance",
         "The balance of the direct guarantees in force classified special "
         "mention.")
-    direct_balance_substandard = _money(
+    direct_balance_substandard = money_field(
         "Direct Substandard Balance",
         "The balance of the direct guarantees in force classified "
         "substandard.")
-    direct_balance_doubtful = _money(
+    direct_balance_doubtful = money_field(
         "Direct Doubtful Balance",
         "The balance of the direct guarantees in force classified "
         "doubtful.")
-    direct_balance_loss = _money(
+    direct_balance_loss = money_field(
         "Direct Loss Balance",
         "The balance of the direct guarantees in force classified loss.")
-    direct_npl_ratio = _rate(
+    direct_npl_ratio = rate_field(
         "Direct Non-performing Ratio",
         "The direct substandard, doubtful and loss balances ÷ the direct "
         "balances of all the levels.")
-    total_npl_ratio = _rate(
+    total_npl_ratio = rate_field(
         "Total Non-performing Ratio",
         "The substandard, doubtful and loss balances of both businesses ÷ "
         "their balances of all the levels.")
-    total_balance_normal = fields.Function(_money(
+    total_balance_normal = fields.Function(money_field(
             "Total Normal Balance",
             "The normal balances of both businesses."),
         'get_total_level_balance')
-    total_balance_special_mention = fields.Function(_money(
+    total_balance_special_mention = fields.Function(money_field(
             "Total Special Mention Balance",
             "The special mention balances of both businesses."),
         'get_total_level_balance')
-    total_balance_substandard = fields.Function(_money(
+    total_balance_substandard = fields.Function(money_field(
             "Total Substandard Balance",
             "The substandard balances of both businesses."),
         'get_total_level_balance')
-    total_balance_doubtful = fields.Function(_money(
+    total_balance_doubtful = fields.Function(money_field(
             "Total Doubtful Balance",
             "The doubtful balances of both businesses."),
         'get_total_level_balance')
-    total_balance_loss = fields.Function(_money(
+    total_balance_loss = fields.Function(money_field(
             "Total Loss Balance",
             "The loss balances of both businesses."),
         'get_total_level_balance')

@@ -32,13 +32,15 @@ WARNING_PART = Decimal('0.8')
 LEVERAGE_DIGITS = (16, 4)
 
 
-def _money(string, help):
+def money_field(string, help):
+    "Return a read-only amount of a snapshot in the company's currency"
     return Monetary(
         string, currency='currency', digits='currency', readonly=True,
         help=help)
 
 
-def _rate(string, help):
+def rate_field(string, help):
+    "Return a read-only rate of a snapshot"
     return fields.Numeric(string, digits=RATE_DIGITS, readonly=True, help=help)
 
 
@@ -66,13 +68,13 @@ class Snapshot(ModelSQL, ModelView):
         "Projects in Force", readonly=True,
         help="The filed projects started and neither released nor "
         "compensated on the date.")
-    guarantee_balance = _money(
+    guarantee_balance = money_field(
         "Guarantee Balance",
         "The guarantee amounts of the projects in force.")
-    reguarantee_balance = _money(
+    reguarantee_balance = money_field(
         "Re-guarantee Balance",
         "The re-guaranteed amounts of the projects in force.")
-    weighted_balance = _money(
+    weighted_balance = money_field(
         "Weighted Liability Balance",
         "The liability balance weighted 75 % for the loans of a small/micro "
         "enterprise whose guarantee balance in force (all its loans "
@@ -81,7 +83,7 @@ class Snapshot(ModelSQL, ModelView):
         "the guarantee amounts for an institution, with the borrower's "
         "balance with the institution; of the re-guaranteed amounts "
         "company-wide, with its balance with all the institutions.")
-    net_assets = _money(
+    net_assets = money_field(
         "Net Assets",
         "The institution's net assets, or the re-guarantor's of the "
         "configuration company-wide.")
@@ -92,60 +94,60 @@ class Snapshot(ModelSQL, ModelView):
         "Leverage Limit", digits=LEVERAGE_DIGITS, readonly=True,
         help="10, or 15 for the institutions mainly serving small/micro "
         "enterprises and agriculture.")
-    top1_amount = _money(
+    top1_amount = money_field(
         "Largest Borrower",
         "The balance of the largest borrower (guarantee amounts for an "
         "institution, re-guaranteed amounts company-wide).")
-    top1_rate = _rate(
+    top1_rate = rate_field(
         "Largest Borrower Rate",
         "The largest borrower's balance ÷ net assets (limit 10 %).")
-    top10_amount = _money(
+    top10_amount = money_field(
         "Top 10 Borrowers", "The balance of the 10 largest borrowers.")
-    top10_rate = _rate(
+    top10_rate = rate_field(
         "Top 10 Borrowers Rate",
         "The 10 largest borrowers' balance ÷ net assets.")
-    related_amount = _money(
+    related_amount = money_field(
         "Largest Related Group",
         "The balance of the largest borrower with its related parties "
         "(the borrowers of its related group).")
-    related_rate = _rate(
+    related_rate = rate_field(
         "Largest Related Group Rate",
         "The largest related group's balance ÷ net assets (limit 15 %).")
     period_start = fields.Date(
         "Period Start", readonly=True,
         help="The first day of the period of the period rates: "
         "the first day of the year.")
-    period_compensation = _money(
+    period_compensation = money_field(
         "Period Compensation",
         "The re-guarantor's compensations paid in the period.")
-    period_released = _money(
+    period_released = money_field(
         "Period Released",
         "The re-guaranteed amounts released in the period, normally or by "
         "compensation.")
-    period_compensation_rate = _rate(
+    period_compensation_rate = rate_field(
         "Period Compensation Rate",
         "The period compensation ÷ the period released amounts.")
-    compensation_amount = _money(
+    compensation_amount = money_field(
         "Compensation", "The re-guarantor's compensations paid.")
-    released_amount = _money(
+    released_amount = money_field(
         "Released",
         "The re-guaranteed amounts released, normally or by compensation.")
-    compensation_rate = _rate(
+    compensation_rate = rate_field(
         "Compensation Rate",
         "The cumulative compensation ÷ the released amounts.")
-    recovered_amount = _money(
+    recovered_amount = money_field(
         "Recovered",
         "The re-guarantor's part of the confirmed recoveries and the "
         "proceeds of the approved disposals.")
-    recovery_rate = _rate(
+    recovery_rate = rate_field(
         "Recovery Rate", "The recovered amount ÷ the compensation.")
-    npa_balance = _money(
+    npa_balance = money_field(
         "Non-performing Assets",
         "The compensation neither recovered nor disposed of.")
-    loss_amount = _money(
+    loss_amount = money_field(
         "Losses", "The losses of the approved disposals.")
-    quota_amount = _money("Quota", "The institution's quota.")
-    quota_rate = _rate(
+    quota_amount = money_field("Quota", "The institution's quota.")
+    quota_rate = rate_field(
         "Quota Used", "The re-guarantee balance ÷ the institution's quota.")
     status = fields.Selection([
             ('normal', "Normal"),
