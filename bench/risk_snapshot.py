@@ -88,6 +88,7 @@ def child_day(options):
     import random
 
     from sql import Null, Select
+    from sql.conditionals import Case
     from sql.functions import CurrentTimestamp
     common.configure(options.database)
     from trytond.pool import Pool
@@ -104,12 +105,19 @@ def child_day(options):
         cursor.execute(*Select([CurrentTimestamp()]))
         now, = cursor.fetchone()
         now = now.replace(tzinfo=None)
-        # the set-up's rows are history, not the day's changes
+        # the set-up's rows and the previous days' changes (in the balances
+        # refreshed since) are history, not the day's changes
         aged = now - dt.timedelta(days=2)
-        cursor.execute(*project.update(
-                [project.create_date, project.write_date], [aged, aged],
-                where=(project.create_date > now - dt.timedelta(days=1))
-                & (project.write_date == Null)))
+        for name in [
+                'reguarantee.project', 'reguarantee.borrower',
+                'reguarantee.product', 'reguarantee.compensation']:
+            table = pool.get(name).__table__()
+            since = now - dt.timedelta(days=1)
+            columns = [table.create_date, table.write_date]
+            cursor.execute(*table.update(columns, [
+                        Case((c > since, aged), else_=c) for c in columns],
+                    where=(table.create_date > since)
+                    | (table.write_date > since)))
         try:
             Balance = pool.get('reguarantee.risk.balance')
         except KeyError:
@@ -126,7 +134,8 @@ def child_day(options):
                         company.id, today - dt.timedelta(days=1),
                         company.currency.digits)
             cursor.execute(*refresh.update(
-                    [refresh.date], [today - dt.timedelta(days=1)]))
+                    [refresh.date],
+                    [today - dt.timedelta(days=options.refreshed_days_ago)]))
         rng = random.Random()
         cursor.execute(*project.select(
                 project.id, where=(project.state == 'filed')
@@ -292,6 +301,10 @@ def get_parser():
         help="reuse the database of a previous run (PostgreSQL) and keep it")
     parser.add_argument('--changes', type=int, default=300,
         help="how many projects change each day before a run (default 300)")
+    parser.add_argument('--refreshed-days-ago', type=int, default=1,
+        help="the date of the last refresh of the warm runs, in days before "
+        "today (default 1; 0: the dates passed since the set-up are left "
+        "out, the set-up piles its releases and payments on its own day)")
     parser.add_argument('--cold', action='store_true',
         help="drop the stored balances before each run: they are rebuilt")
     return parser
@@ -314,7 +327,8 @@ def main(argv=None):
                 __file__, 'setup', DATABASE, *args)
         print(json.dumps(setup), file=sys.stderr)
         runs = []
-        day_args = [*args, '--changes', options.changes] + (
+        day_args = [*args, '--changes', options.changes,
+            '--refreshed-days-ago', options.refreshed_days_ago] + (
             ['--cold'] if options.cold else [])
         for _ in range(options.runs):
             day = backend.child(__file__, 'day', DATABASE, *day_args)
