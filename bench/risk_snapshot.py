@@ -11,6 +11,14 @@ child process, Snapshot.compute for today (every institution and the
 company) up to its commit, with the time of each aggregate; with --before,
 alternated with the same computation by another checkout's code.
 
+Today's snapshot reads the balances stored by borrower, refreshed for the
+borrowers changed since the last snapshot: before each run a child makes a
+day's changes (--changes projects, half released today, half with their
+amounts edited) and dates the last refresh yesterday, as after yesterday's
+snapshot (warm); with --cold the stored balances are dropped instead, so
+that the snapshot rebuilds them all.  The first day ages the portfolio
+inserted by the set-up by two days (it is not today's changes).
+
 PostgreSQL uses TRYTOND_DATABASE__URI (run under scripts/pg.sh run, or
 start a cluster with scripts/pg.sh start to --reuse the database); SQLite a
 file database in a temporary folder."""
@@ -72,6 +80,83 @@ def child_setup(options):
                 company, institutions, products, options.projects)
             loaded = time.perf_counter() - start
     return {'activate_seconds': activated, 'load_seconds': loaded, **counts}
+
+
+def child_day(options):
+    """Make a day's changes: the stored balances refreshed yesterday (or
+    dropped with --cold), options.changes projects in force changed"""
+    import random
+
+    from sql import Null, Select
+    from sql.conditionals import Case
+    from sql.functions import CurrentTimestamp
+    common.configure(options.database)
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool(options.database)
+    today = dt.date.today()
+    with Transaction().start(options.database, 0) as transaction:
+        pool.init()
+        Company = pool.get('company.company')
+        Project = pool.get('reguarantee.project')
+        cursor = transaction.connection.cursor()
+        company, = Company.search([])
+        project = Project.__table__()
+        cursor.execute(*Select([CurrentTimestamp()]))
+        now, = cursor.fetchone()
+        now = now.replace(tzinfo=None)
+        # the set-up's rows and the previous days' changes (in the balances
+        # refreshed since) are history, not the day's changes
+        aged = now - dt.timedelta(days=2)
+        for name in [
+                'reguarantee.project', 'reguarantee.borrower',
+                'reguarantee.product', 'reguarantee.compensation']:
+            table = pool.get(name).__table__()
+            since = now - dt.timedelta(days=1)
+            columns = [table.create_date, table.write_date]
+            cursor.execute(*table.update(columns, [
+                        Case((c > since, aged), else_=c) for c in columns],
+                    where=(table.create_date > since)
+                    | (table.write_date > since)))
+        try:
+            Balance = pool.get('reguarantee.risk.balance')
+        except KeyError:
+            return {}
+        Refresh = pool.get('reguarantee.risk.balance.refresh')
+        refresh = Refresh.__table__()
+        if options.cold:
+            Balance.invalidate()
+        else:
+            cursor.execute(*refresh.select(refresh.id, limit=1))
+            if not cursor.fetchone():
+                with transaction.set_context(company=company.id):
+                    Balance.refresh(
+                        company.id, today - dt.timedelta(days=1),
+                        company.currency.digits)
+            cursor.execute(*refresh.update(
+                    [refresh.date],
+                    [today - dt.timedelta(days=options.refreshed_days_ago)]))
+        rng = random.Random()
+        cursor.execute(*project.select(
+                project.id, where=(project.state == 'filed')
+                & (project.start_date <= today)
+                & (project.release_date == Null),
+                order_by=[project.id.desc], limit=options.changes * 50))
+        ids = rng.sample([i for i, in cursor], options.changes)
+        released = Project.browse(ids[:len(ids) // 2])
+        edited = Project.browse(ids[len(ids) // 2:])
+        with transaction.set_context(company=company.id):
+            Project.write(released, {
+                    'state': 'released', 'release_date': today})
+            for record in edited:
+                record.guarantee_amount = (
+                    record.guarantee_amount * Decimal('0.9')).quantize(
+                    Decimal('0.01'))
+                record.reguaranteed_amount = (
+                    record.reguaranteed_amount * Decimal('0.9')).quantize(
+                    Decimal('0.01'))
+            Project.save(edited)
+    return {'released': len(released), 'edited': len(edited)}
 
 
 def cluster_cpu_seconds(pid):
@@ -138,10 +223,12 @@ def child_snapshot(options):
 
     # the steps of the code measured that exist (the code may be another
     # checkout's)
-    for name, function in list(vars(indicator.Portfolio).items()):
-        if name.startswith('_') and isinstance(function, staticmethod):
-            setattr(indicator.Portfolio, name, staticmethod(
-                    timed(name, function.__func__)))
+    for class_ in [indicator.Portfolio,
+            getattr(indicator, 'StoredPortfolio', None)]:
+        for name, function in list(vars(class_ or object).items()):
+            if name.startswith('_') and isinstance(function, staticmethod):
+                setattr(class_, name, staticmethod(
+                        timed(name, function.__func__)))
     for module, name in [
             (indicator, 'in_force_query'), (snapshot, 'loss_figures')]:
         if hasattr(module, name):
@@ -165,6 +252,19 @@ def child_snapshot(options):
         pool.init()
         Company = pool.get('company.company')
         company_id, = [c.id for c in Company.search([])]
+        try:
+            Balance = pool.get('reguarantee.risk.balance')
+        except KeyError:
+            Balance = None
+        if Balance:
+            refresh = Balance.refresh
+
+            def refreshed(*args, **kwargs):
+                borrowers = refresh(*args, **kwargs)
+                timings['borrowers_refreshed'] = (
+                    len(borrowers) if borrowers is not None else 'all')
+                return borrowers
+            Balance.refresh = timed('refresh', refreshed)
     with Transaction().start(options.database, 0) as transaction, \
             transaction.set_context(company=company_id):
         pid = common.backend_pid()
@@ -187,7 +287,8 @@ def child_snapshot(options):
     return {**result, **figures, 'timings': timings}
 
 
-CHILDREN = {'setup': child_setup, 'snapshot': child_snapshot}
+CHILDREN = {
+    'setup': child_setup, 'day': child_day, 'snapshot': child_snapshot}
 
 
 def get_parser():
@@ -198,6 +299,14 @@ def get_parser():
         help="how many times the snapshot is computed (default 3)")
     parser.add_argument('--reuse', action='store_true',
         help="reuse the database of a previous run (PostgreSQL) and keep it")
+    parser.add_argument('--changes', type=int, default=300,
+        help="how many projects change each day before a run (default 300)")
+    parser.add_argument('--refreshed-days-ago', type=int, default=1,
+        help="the date of the last refresh of the warm runs, in days before "
+        "today (default 1; 0: the dates passed since the set-up are left "
+        "out, the set-up piles its releases and payments on its own day)")
+    parser.add_argument('--cold', action='store_true',
+        help="drop the stored balances before each run: they are rebuilt")
     return parser
 
 
@@ -218,7 +327,12 @@ def main(argv=None):
                 __file__, 'setup', DATABASE, *args)
         print(json.dumps(setup), file=sys.stderr)
         runs = []
+        day_args = [*args, '--changes', options.changes,
+            '--refreshed-days-ago', options.refreshed_days_ago] + (
+            ['--cold'] if options.cold else [])
         for _ in range(options.runs):
+            day = backend.child(__file__, 'day', DATABASE, *day_args)
+            print(json.dumps(day), file=sys.stderr)
             for label, python in common.interpreters(options):
                 run = backend.child(
                     __file__, 'snapshot', DATABASE, *args, python=python)

@@ -121,9 +121,10 @@ def in_force_where(project, company, date):
         & ~project.id.in_(paid))
 
 
-def in_force_query(company, date, digits=2):
+def in_force_query(company, date, digits=2, borrowers=None):
     """Return the query of the LINE_COLUMNS of the projects of the company
-    in force on the date (see in_force_where)
+    in force on the date (see in_force_where), of the borrowers only when
+    given (the windows partition by borrower: their lines are the same)
 
     The amounts are integers of the smallest unit of the currency (of
     digits) and the weighted amounts integers of hundredths of it: adding,
@@ -150,6 +151,9 @@ def in_force_query(company, date, digits=2):
         product, borrower, institution_balance, digits)
     company_weight = weight(product, borrower, Sum(guarantee,
             window=by_borrower), digits)
+    where = in_force_where(project, company, date)
+    if borrowers is not None:
+        where &= project.borrower.in_(list(borrowers))
     return (project
         .join(borrower, condition=project.borrower == borrower.id)
         .join(product, 'LEFT', condition=project.product == product.id)
@@ -172,7 +176,7 @@ def in_force_query(company, date, digits=2):
             Case((
                     RowNumber(window=by_borrower) == 1,
                     Cast(Sum(reguaranteed, window=by_borrower), 'BIGINT'))),
-            where=in_force_where(project, company, date)))
+            where=where))
 
 
 @contextmanager
@@ -228,14 +232,15 @@ class Portfolio:
                 cursor, line, unit)
 
     @staticmethod
-    def _totals(cursor, line, unit):
+    def _totals(cursor, line, unit, count=None):
         """Return by institution the count, balances and weighted balances,
         and the guarantee and re-guaranteed balances by industry and by
-        region, from one grouping of the lines"""
+        region, from one grouping of the lines (each of count projects, or
+        one)"""
         hundredth = unit / 100
         cursor.execute(*line.select(
                 line.institution, line.industry, line.region,
-                Count(Literal(1)),
+                Sum(count) if count is not None else Count(Literal(1)),
                 Sum(line.guarantee),
                 Sum(line.reguaranteed),
                 Sum(line.weighted_guarantee),
@@ -327,6 +332,47 @@ class Portfolio:
         cursor.execute(*group.select(Max(group.amount)))
         amount, = cursor.fetchone()
         return related, to_decimal(amount) * unit
+
+
+class StoredPortfolio(Portfolio):
+    """The indicators of Portfolio read from the balances stored by borrower
+    (reguarantee.risk.balance), refreshed up to the date"""
+
+    def __init__(self, company, date, digits=2):
+        pool = Pool()
+        Balance = pool.get('reguarantee.risk.balance')
+        self.company = company
+        self.date = date
+        self.unit = unit = Decimal(1).scaleb(-digits)
+        cursor = Transaction().connection.cursor()
+        Balance.refresh(company, date, digits)
+        line = Balance.lines(company)
+        self.totals, self.industries, self.regions = self._totals(
+            cursor, line, unit, count=line.count)
+        self.top = self._stored_top(
+            cursor, Balance.__table__(), company, self.totals, unit)
+        self.company_top = self._company_top(cursor, line, unit)
+        self.related, self.company_related = self._related(
+            cursor, line, unit)
+
+    @staticmethod
+    def _stored_top(cursor, balance, company, institutions, unit):
+        """Return the guarantee balance of the largest borrower and of the
+        TOP largest by institution, each read from the index"""
+        top = {}
+        for institution in institutions:
+            cursor.execute(*balance.select(
+                    balance.borrower_guarantee,
+                    where=(balance.company == company)
+                    & (balance.institution == institution)
+                    & (balance.borrower_guarantee != Null),
+                    order_by=[balance.borrower_guarantee.desc],
+                    limit=TOP))
+            amounts = [to_decimal(a) for a, in cursor]
+            if amounts:
+                top[institution] = (
+                    amounts[0] * unit, sum(amounts, Decimal(0)) * unit)
+        return top
 
 
 def loss_figures(company, date, period_start, key='institution'):

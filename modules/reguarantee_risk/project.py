@@ -7,6 +7,7 @@ from trytond.i18n import gettext
 from trytond.pool import Pool, PoolMeta
 
 from .exceptions import IndustryConcentrationWarning
+from .indicator import ACCEPTED_STATES
 from .tier import format_rate
 
 
@@ -90,8 +91,18 @@ class Project(metaclass=PoolMeta):
     @classmethod
     def on_modification(cls, mode, projects, field_names=None):
         pool = Pool()
+        Balance = pool.get('reguarantee.risk.balance')
         Quota = pool.get('reguarantee.risk.quota')
         super().on_modification(mode, projects, field_names=field_names)
+        # the stored balances of a borrower no longer holding a project in
+        # force would be left: those of every borrower are rebuilt
+        moved = mode == 'delete' or (
+            mode == 'write' and 'borrower' in field_names)
+        if moved and any(
+                p.state in ACCEPTED_STATES
+                or (mode == 'write' and 'state' in field_names)
+                for p in projects):
+            Balance.invalidate({p.company.id for p in projects})
         if mode == 'create' or (mode == 'write' and 'state' in field_names):
             ids = [p.id for p in projects]
             Quota.notify_thresholds(ids)

@@ -18,7 +18,7 @@ from trytond.wizard import (
     Button, StateAction, StateTransition, StateView, Wizard)
 
 from .configuration import RATE_DIGITS
-from .indicator import Portfolio, loss_figures, ratio
+from .indicator import Portfolio, StoredPortfolio, loss_figures, ratio
 
 #: Concentration limits against net assets: one borrower, one borrower
 #: with its related parties
@@ -216,13 +216,20 @@ class Snapshot(ModelSQL, ModelView):
     def _compute_company(cls, company, date):
         pool = Pool()
         Configuration = pool.get('reguarantee.configuration')
+        Date = pool.get('ir.date')
         Institution = pool.get('reguarantee.institution')
         cls.delete(cls.search([
                     ('company', '=', company.id),
                     ('date', '=', date),
                     ]))
         period_start = date.replace(month=1, day=1)
-        portfolio = Portfolio(company.id, date, company.currency.digits)
+        # today's from the balances stored by borrower, brought up to date;
+        # another date's from the projects
+        if date == Date.today():
+            portfolio = StoredPortfolio(
+                company.id, date, company.currency.digits)
+        else:
+            portfolio = Portfolio(company.id, date, company.currency.digits)
         losses = loss_figures(company.id, date, period_start)
         ids = set(portfolio.totals) | set(losses)
         institutions = Institution.search(['OR',
