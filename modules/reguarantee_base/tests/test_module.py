@@ -422,19 +422,19 @@ class ReguaranteeBaseTestCase(
                         Project.__names__(name)['field']
                         if name != 'state' else Project.__names__()['model'],
                         cm.exception.message)
+            new_values = {
+                'company': company.id,
+                'institution': filed.institution.id,
+                'borrower': filed.borrower.id,
+                'bank': filed.bank.id,
+                'loan_contract_number': 'L-NEW',
+                'loan_amount': Decimal(1000),
+                'guarantee_amount': Decimal(1000),
+                'start_date': filed.start_date,
+                'end_date': filed.end_date,
+                }
             with rpc(), self.assertRaises(ModificationError):
-                Project.create([{
-                            'company': company.id,
-                            'institution': filed.institution.id,
-                            'borrower': filed.borrower.id,
-                            'bank': filed.bank.id,
-                            'loan_contract_number': 'L-NEW',
-                            'loan_amount': Decimal(1000),
-                            'guarantee_amount': Decimal(1000),
-                            'start_date': filed.start_date,
-                            'end_date': filed.end_date,
-                            'state': 'filed',
-                            }])
+                Project.create([{**new_values, 'state': 'filed'}])
             # nor with the values the server fills, nor copied with them
             for values in [
                     {'number': 'P-HACK'},
@@ -443,18 +443,7 @@ class ReguaranteeBaseTestCase(
                     ]:
                 with self.subTest(create=values), rpc():
                     with self.assertRaises(ModificationError) as cm:
-                        Project.create([{
-                                    'company': company.id,
-                                    'institution': filed.institution.id,
-                                    'borrower': filed.borrower.id,
-                                    'bank': filed.bank.id,
-                                    'loan_contract_number': 'L-NEW',
-                                    'loan_amount': Decimal(1000),
-                                    'guarantee_amount': Decimal(1000),
-                                    'start_date': filed.start_date,
-                                    'end_date': filed.end_date,
-                                    **values,
-                                    }])
+                        Project.create([{**new_values, **values}])
                     name, = values
                     self.assertIn(
                         Project.__names__(name)['field'], cm.exception.message)
