@@ -223,13 +223,20 @@ class Portfolio:
         self.unit = Decimal(1).scaleb(-digits)
         cursor = Transaction().connection.cursor()
         with in_force_lines(company, date, digits) as line:
-            unit = self.unit
-            self.totals, self.industries, self.regions = self._totals(
-                cursor, line, unit)
-            self.top = self._top(cursor, line, unit)
-            self.company_top = self._company_top(cursor, line, unit)
-            self.related, self.company_related = self._related(
-                cursor, line, unit)
+            self._read(cursor, line)
+
+    def _read(self, cursor, line, count=None):
+        "Read the indicators from the lines (each of count projects, or one)"
+        unit = self.unit
+        self.totals, self.industries, self.regions = self._totals(
+            cursor, line, unit, count=count)
+        self.top = self._institutions_top(cursor, line)
+        self.company_top = self._company_top(cursor, line, unit)
+        self.related, self.company_related = self._related(
+            cursor, line, unit)
+
+    def _institutions_top(self, cursor, line):
+        return self._top(cursor, line, self.unit)
 
     @staticmethod
     def _totals(cursor, line, unit, count=None):
@@ -343,24 +350,21 @@ class StoredPortfolio(Portfolio):
         Balance = pool.get('reguarantee.risk.balance')
         self.company = company
         self.date = date
-        self.unit = unit = Decimal(1).scaleb(-digits)
+        self.unit = Decimal(1).scaleb(-digits)
         cursor = Transaction().connection.cursor()
         Balance.refresh(company, date, digits)
         line = Balance.lines(company)
-        self.totals, self.industries, self.regions = self._totals(
-            cursor, line, unit, count=line.count)
-        self.top = self._stored_top(
-            cursor, Balance.__table__(), company, self.totals, unit)
-        self.company_top = self._company_top(cursor, line, unit)
-        self.related, self.company_related = self._related(
-            cursor, line, unit)
+        self._read(cursor, line, count=line.count)
 
-    @staticmethod
-    def _stored_top(cursor, balance, company, institutions, unit):
+    def _institutions_top(self, cursor, line):
         """Return the guarantee balance of the largest borrower and of the
         TOP largest by institution, each read from the index"""
+        pool = Pool()
+        Balance = pool.get('reguarantee.risk.balance')
+        balance = Balance.__table__()
+        company, unit = self.company, self.unit
         top = {}
-        for institution in institutions:
+        for institution in self.totals:
             cursor.execute(*balance.select(
                     balance.borrower_guarantee,
                     where=(balance.company == company)
